@@ -1,0 +1,138 @@
+"""The only module that touches the cffi extension: typed wrappers, errno to errors."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrunc._native import ffi, lib
+from pyrunc.errors import SyscallError
+
+OP = lib  # step opcodes are the PYRUNC_OP_* constants of the extension
+
+MSG_SYNC = lib.PYRUNC_MSG_SYNC
+MSG_PID = lib.PYRUNC_MSG_PID
+MSG_ERROR = lib.PYRUNC_MSG_ERROR
+MSG_READY = lib.PYRUNC_MSG_READY
+MSG_SIZE = ffi.sizeof("struct pyrunc_msg")
+
+
+@dataclass
+class Step:
+    """One step of a child's plan, as plain Python data.
+
+    ``describe`` names the step in an error message, e.g. "mount proc to /proc".
+    """
+
+    op: int
+    describe: str
+    fd: int = -1
+    flags: int = 0
+    num: tuple[int, ...] = ()
+    root: str | None = None
+    target: str | None = None
+    source: str | None = None
+    fstype: str | None = None
+    data: str | bytes | None = None
+    argv: list[str] | None = None
+    envp: list[str] | None = None
+    ints: list[int] = field(default_factory=list)
+
+
+class _Arena:
+    """Keeps the C copies of strings and arrays alive as long as the plan."""
+
+    def __init__(self) -> None:
+        self.keep: list[Any] = []
+
+    def string(self, value: str | bytes | None) -> Any:
+        if value is None:
+            return ffi.NULL
+        raw = value.encode() if isinstance(value, str) else value
+        buf = ffi.new("char[]", raw)
+        self.keep.append(buf)
+        return buf
+
+    def strings(self, values: list[str] | None) -> Any:
+        if values is None:
+            return ffi.NULL
+        items = [self.string(v) for v in values] + [ffi.NULL]
+        array = ffi.new("char *[]", items)
+        self.keep.append(array)
+        return array
+
+    def ints(self, values: list[int]) -> Any:
+        if not values:
+            return ffi.NULL
+        array = ffi.new("long long[]", values)
+        self.keep.append(array)
+        return array
+
+
+class Plan:
+    """A list of steps packed into the C array the executor walks."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+        self._arena = _Arena()
+        self.array = ffi.new("struct pyrunc_step[]", max(len(steps), 1))
+        for slot, step in zip(self.array, steps, strict=False):
+            self._fill(slot, step)
+
+    def _fill(self, slot: Any, step: Step) -> None:
+        arena = self._arena
+        slot.op = step.op
+        slot.fd = step.fd
+        slot.flags = step.flags
+        for i, value in enumerate(step.num):
+            slot.num[i] = value
+        slot.root = arena.string(step.root)
+        slot.target = arena.string(step.target)
+        slot.source = arena.string(step.source)
+        slot.fstype = arena.string(step.fstype)
+        slot.data = arena.string(step.data)
+        slot.argv = arena.strings(step.argv)
+        slot.envp = arena.strings(step.envp)
+        slot.list = arena.ints(step.ints)
+        slot.nlist = len(step.ints)
+
+
+def spawn(clone_flags: int, plan: Plan, sync_fd: int) -> int:
+    """Clone a child that runs plan; return its pid.
+
+    Raises:
+        SyscallError: clone failed.
+    """
+    pid = lib.pyrunc_spawn(clone_flags, plan.array, len(plan.steps), sync_fd)
+    if pid < 0:
+        raise SyscallError("clone", -pid)
+    return int(pid)
+
+
+def setns(fd: int, nstype: int, what: str = "") -> None:
+    """Move the calling process into the namespace behind fd.
+
+    Raises:
+        SyscallError: setns failed.
+    """
+    ret = lib.pyrunc_setns(fd, nstype)
+    if ret < 0:
+        raise SyscallError("setns", -ret, what)
+
+
+def unshare(flags: int) -> None:
+    """Detach the calling process from the namespaces in flags.
+
+    Raises:
+        SyscallError: unshare failed.
+    """
+    ret = lib.pyrunc_unshare(flags)
+    if ret < 0:
+        raise SyscallError("unshare", -ret)
+
+
+def parse_msg(raw: bytes) -> tuple[int, int, int, int]:
+    """Unpack one child message into (kind, step, err, value)."""
+    kind, step, err, value = struct.unpack("4i", raw[:MSG_SIZE])
+    return kind, step, err, value

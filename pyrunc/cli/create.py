@@ -1,0 +1,29 @@
+"""`pyrunc create`: build a container and leave it waiting for `start`."""
+
+from __future__ import annotations
+
+import argparse
+
+from pyrunc import container
+from pyrunc.cli import Context
+from pyrunc.cli._common import add_create_flags, create_options
+from pyrunc.errors import PyruncError
+from pyrunc.state import Store
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add create's flags."""
+    add_create_flags(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Create the container.
+
+    Raises:
+        PyruncError: creation failed; the message says why.
+    """
+    try:
+        container.create(Store(ctx.root), args.container_id, create_options(args))
+    except PyruncError as err:
+        raise PyruncError(f"pyrunc create failed: {err}") from err
+    return 0

@@ -1,0 +1,39 @@
+"""`pyrunc delete`: remove a container and everything it holds."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from pyrunc import container
+from pyrunc.cli import Context
+from pyrunc.cli._common import add_container_id
+from pyrunc.errors import StateError
+from pyrunc.state import Store
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add delete's flags."""
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="kill a running container"
+    )
+    add_container_id(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Delete the container; with --force a missing one is not an error.
+
+    Raises:
+        StateError: the container does not exist, or runs and --force is absent.
+    """
+    store = Store(ctx.root)
+    try:
+        container.delete(store, args.container_id, args.force)
+    except StateError as err:
+        if str(err) != "container does not exist":
+            raise
+        # a create that died before writing its state leaves a bare folder
+        shutil.rmtree(store.dir(args.container_id), ignore_errors=True)
+        if not args.force:
+            raise
+    return 0

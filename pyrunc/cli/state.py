@@ -1,0 +1,29 @@
+"""`pyrunc state`: print a container's OCI state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pyrunc.cli import Context
+from pyrunc.cli._common import add_container_id
+from pyrunc.state import Store
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add state's arguments."""
+    add_container_id(parser)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the state document.
+
+    Raises:
+        StateError: the container does not exist.
+    """
+    store = Store(ctx.root)
+    with store.locked(args.container_id) as record:
+        document = store.oci_state(record)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    return 0

@@ -1,0 +1,144 @@
+"""Lifecycle hooks: run with the state on stdin, a timeout, and in a namespace.
+
+runtime.md says where each hook runs: prestart, createRuntime, poststart and
+poststop in the runtime's namespaces; createContainer and startContainer in
+the container's. A hook for the container is started by the same C executor
+as the container itself, which enters the namespaces of the init before it
+executes the hook.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import select
+import signal
+from typing import Any
+
+from pyrunc._sys import OP, Step
+from pyrunc.errors import HookError
+from pyrunc.process import launcher
+from pyrunc.process.namespaces import FLAGS, PROC_NAMES
+
+log = logging.getLogger(__name__)
+
+# Namespaces a hook enters, the user namespace last (see namespaces._join_steps).
+_ENTER_ORDER = ["ipc", "uts", "network", "pid", "time", "cgroup", "mount", "user"]
+
+
+def _stdin_pipe(state: bytes) -> int:
+    read_end, write_end = os.pipe()
+    try:
+        if len(state) > 65536:
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, len(state))
+        os.write(write_end, state)
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+def _enter_steps(pid: int) -> tuple[list[Step], list[int]]:
+    steps: list[Step] = []
+    fds: list[int] = []
+    for kind in _ENTER_ORDER:
+        ours = f"/proc/self/ns/{PROC_NAMES[kind]}"
+        theirs = f"/proc/{pid}/ns/{PROC_NAMES[kind]}"
+        try:
+            if os.stat(ours).st_ino == os.stat(theirs).st_ino:
+                continue
+            fd = os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        fds.append(fd)
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_SETNS,
+                f"join {kind} namespace of {pid}",
+                fd=fd,
+                num=(FLAGS[kind],),
+            )
+        )
+    if any(s.num[0] in (FLAGS["pid"], FLAGS["time"]) for s in steps):
+        steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
+    steps.append(Step(OP.PYRUNC_OP_REPORT_PID, "report pid"))
+    return steps, fds
+
+
+def _hook_steps(hook: dict[str, Any], stdin: int, out: int) -> list[Step]:
+    path = hook["path"]
+    return [
+        Step(OP.PYRUNC_OP_DUP2, "redirect hook stdin", fd=stdin, num=(0,)),
+        Step(OP.PYRUNC_OP_DUP2, "redirect hook stdout", fd=out, num=(1,)),
+        Step(OP.PYRUNC_OP_DUP2, "redirect hook stderr", fd=out, num=(2,)),
+        Step(OP.PYRUNC_OP_CLOSE_FDS, "close runtime files", num=(3,), ints=[]),
+        Step(OP.PYRUNC_OP_FIND_EXEC, f"hook {path}", target=path, data=""),
+        Step(OP.PYRUNC_OP_READY, "report ready"),
+        Step(
+            OP.PYRUNC_OP_EXEC,
+            f"exec hook {path}",
+            argv=hook.get("args") or [path],
+            envp=hook.get("env", []),
+        ),
+    ]
+
+
+def _wait(pid: int, timeout: int | None, path: str) -> int:
+    pidfd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        if not poller.poll(None if timeout is None else timeout * 1000):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise HookError(f"hook {path}: timed out after {timeout}s")
+    finally:
+        os.close(pidfd)
+    return launcher.wait(pid)
+
+
+def run_hook(
+    hook: dict[str, Any], state: dict[str, Any], enter_pid: int | None = None
+) -> None:
+    """Run one hook to completion, in the namespaces of enter_pid if given.
+
+    Raises:
+        HookError: the hook could not start, exited non-zero or timed out.
+    """
+    path = hook["path"]
+    stdin = _stdin_pipe(json.dumps(state).encode())
+    out = os.memfd_create("pyrunc-hook-output", os.MFD_CLOEXEC)
+    enter, ns_fds = _enter_steps(enter_pid) if enter_pid else ([], [])
+    steps = [Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"), *enter]
+    steps += _hook_steps(hook, stdin, out)
+    try:
+        child = launcher.start(0, steps, {})
+        status = _wait(child.pid, hook.get("timeout"), path)
+    except launcher.InitError as err:
+        raise HookError(f"run hook {path}: {err}") from err
+    finally:
+        for fd in (stdin, *ns_fds):
+            os.close(fd)
+    output = os.pread(out, 4096, 0).decode(errors="replace").strip()
+    os.close(out)
+    if status != 0:
+        detail = f", output: {output}" if output else ""
+        raise HookError(f"hook {path}: exit status {status}{detail}")
+    log.debug("hook %s succeeded", path)
+
+
+def run_hooks(
+    spec_hooks: dict[str, Any],
+    kind: str,
+    state: dict[str, Any],
+    enter_pid: int | None = None,
+) -> None:
+    """Run every hook of one kind in order; the first failure stops the rest.
+
+    Raises:
+        HookError: a hook failed.
+    """
+    for hook in spec_hooks.get(kind, []):
+        log.debug("running %s hook %s", kind, hook["path"])
+        run_hook(hook, state, enter_pid)

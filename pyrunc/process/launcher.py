@@ -1,0 +1,159 @@
+"""Start a child that runs a plan, and serve its requests until it is ready.
+
+The parent and child share a SOCK_SEQPACKET pair. The child sends fixed-size
+messages (see csrc/pyrunc_native.h); at each SYNC the parent does its part
+(cgroup placement, id maps, hooks) and answers 'G' to let the child go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyrunc import _sys
+from pyrunc._sys import Plan, Step
+from pyrunc.errors import PyruncError, SyscallError
+
+log = logging.getLogger(__name__)
+
+_UCRED = struct.Struct("3i")
+
+SyncHandler = Callable[[int], None]
+
+
+class InitError(PyruncError):
+    """A step of the container's init failed; names the step and errno."""
+
+    def __init__(self, step: Step, errno: int) -> None:
+        self.step = step
+        self.errno = errno
+        if step.op == _sys.OP.PYRUNC_OP_FIND_EXEC:
+            reason = (
+                "executable file not found in $PATH"
+                if errno == 2
+                else os.strerror(errno).lower()
+            )
+            message = f"{step.describe}: {reason}"
+        else:
+            message = f"{step.describe}: {os.strerror(errno).lower()}"
+        super().__init__(message)
+
+
+@dataclass
+class Child:
+    """A child started from a plan."""
+
+    clone_pid: int
+    pid: int = 0  # the process that will execute; differs from clone_pid after a fork
+    sock: socket.socket | None = None
+    handlers: dict[int, SyncHandler] = field(default_factory=dict)
+
+
+def socket_pair() -> tuple[socket.socket, socket.socket]:
+    """Return the (parent, child) ends of a sync socket."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    return parent, child
+
+
+def start(
+    clone_flags: int, steps: list[Step], handlers: dict[int, SyncHandler]
+) -> Child:
+    """Clone a child running steps and serve it until it reports ready or fails.
+
+    handlers maps a SYNC code to the parent's part, called with the child's
+    current pid. On failure the child is killed and reaped.
+
+    Raises:
+        InitError: a step failed in the child.
+        PyruncError: a handler failed.
+    """
+    parent, child_end = socket_pair()
+    plan = Plan(steps)
+    try:
+        pid = _sys.spawn(clone_flags, plan, child_end.fileno())
+    finally:
+        child_end.close()
+    child = Child(clone_pid=pid, pid=pid, sock=parent, handlers=handlers)
+    try:
+        _serve(child, plan)
+    except BaseException:
+        kill(child)
+        raise
+    finally:
+        parent.close()
+        child.sock = None
+    return child
+
+
+def _serve(child: Child, plan: Plan) -> None:
+    assert child.sock is not None
+    while True:
+        data, ancdata, _, _ = child.sock.recvmsg(
+            _sys.MSG_SIZE, socket.CMSG_SPACE(_UCRED.size)
+        )
+        if not data:
+            status = _reap(child.clone_pid)
+            raise PyruncError(f"container init exited before it was ready ({status})")
+        kind, index, err, value = _sys.parse_msg(data)
+        if kind == _sys.MSG_ERROR:
+            _reap(child.clone_pid)
+            raise InitError(plan.steps[index], err)
+        if kind == _sys.MSG_PID:
+            _take_pid(child, ancdata)
+        elif kind == _sys.MSG_SYNC:
+            log.debug("init %d waits at sync point %d", child.pid, value)
+            child.handlers[value](child.pid)
+            child.sock.send(b"G")
+        elif kind == _sys.MSG_READY:
+            return
+
+
+def _take_pid(child: Child, ancdata: list[tuple[int, int, bytes]]) -> None:
+    for level, kind, raw in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            pid = _UCRED.unpack(raw[: _UCRED.size])[0]
+            if pid != child.clone_pid:
+                # the clone forked into its pid namespace and has exited
+                _reap(child.clone_pid)
+            child.pid = pid
+
+
+def _reap(pid: int) -> str:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return "already reaped"
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+
+def kill(child: Child) -> None:
+    """Kill a child that failed during set-up, and reap what is ours to reap."""
+    for pid in {child.pid, child.clone_pid}:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+    for pid in {child.pid, child.clone_pid}:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def wait(pid: int) -> int:
+    """Wait for pid; return its exit status, or 128+N if signal N killed it.
+
+    Raises:
+        SyscallError: pid is not our child.
+    """
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError as err:
+        raise SyscallError("waitpid", err.errno, str(pid)) from err
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.waitstatus_to_exitcode(status)

@@ -1,0 +1,195 @@
+"""Namespaces of a container: which to create, which to join, and in what order."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyrunc._sys import OP, Step
+from pyrunc.errors import SpecError
+
+CLONE_NEWTIME = 0x00000080
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+FLAGS = {
+    "pid": CLONE_NEWPID,
+    "network": CLONE_NEWNET,
+    "mount": CLONE_NEWNS,
+    "ipc": CLONE_NEWIPC,
+    "uts": CLONE_NEWUTS,
+    "user": CLONE_NEWUSER,
+    "cgroup": CLONE_NEWCGROUP,
+    "time": CLONE_NEWTIME,
+}
+
+# The file under /proc/PID/ns of each type.
+PROC_NAMES = {
+    "pid": "pid",
+    "network": "net",
+    "mount": "mnt",
+    "ipc": "ipc",
+    "uts": "uts",
+    "user": "user",
+    "cgroup": "cgroup",
+    "time": "time",
+}
+
+# Sync codes: the points where the child waits for the parent.
+SYNC_PLACE = 1  # put the child in its cgroup
+SYNC_USERMAP = 2  # write the user namespace's id maps
+SYNC_HOOKS = 3  # run the hooks due before pivot_root
+
+# Types that only the children of the caller enter, so entering needs a fork.
+_FOR_CHILDREN = CLONE_NEWPID | CLONE_NEWTIME
+
+PR_SET_DUMPABLE = 4
+
+
+@dataclass
+class NamespacePlan:
+    """How the child gets into its namespaces."""
+
+    clone_flags: int
+    steps: list[Step]
+    fds: list[int] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the namespace files opened for joining."""
+        for fd in self.fds:
+            os.close(fd)
+        self.fds.clear()
+
+
+def namespace_types(spec: dict[str, Any]) -> dict[str, str | None]:
+    """Return {type: path or None} of the spec's namespaces."""
+    namespaces = spec.get("linux", {}).get("namespaces", [])
+    return {ns["type"]: ns.get("path") or None for ns in namespaces}
+
+
+def has_namespace(spec: dict[str, Any], kind: str) -> bool:
+    """Tell whether the container gets a namespace of this type, new or joined."""
+    return kind in namespace_types(spec)
+
+
+def check_kernel_support(kinds: dict[str, str | None]) -> None:
+    """Fail for a namespace type this kernel lacks.
+
+    Raises:
+        SpecError: /proc/self/ns has no file for one of the types.
+    """
+    for kind in kinds:
+        if not os.path.exists(f"/proc/self/ns/{PROC_NAMES[kind]}"):
+            raise SpecError(
+                f"linux.namespaces: {kind} namespace is not supported by this kernel"
+            )
+
+
+def _open_paths(kinds: dict[str, str | None]) -> list[tuple[str, int]]:
+    opened: list[tuple[str, int]] = []
+    try:
+        for kind, path in kinds.items():
+            if path:
+                opened.append((kind, os.open(path, os.O_RDONLY | os.O_CLOEXEC)))
+    except OSError as err:
+        for _, fd in opened:
+            os.close(fd)
+        raise SpecError(
+            f"linux.namespaces: open {err.filename}: {err.strerror}"
+        ) from err
+    return opened
+
+
+def _join_steps(opened: list[tuple[str, int]]) -> list[Step]:
+    # the user namespace last: while we are still the host's root we may
+    # enter namespaces that the target user namespace does not own
+    ordered = sorted(opened, key=lambda item: item[0] == "user")
+    return [
+        Step(OP.PYRUNC_OP_SETNS, f"join {kind} namespace", fd=fd, num=(FLAGS[kind],))
+        for kind, fd in ordered
+    ]
+
+
+def _new_user_steps(time_offsets: str | None) -> list[Step]:
+    return [
+        Step(OP.PYRUNC_OP_UNSHARE, "create user namespace", flags=CLONE_NEWUSER),
+        Step(OP.PYRUNC_OP_SYNC, "wait for id maps", num=(SYNC_USERMAP,)),
+        Step(OP.PYRUNC_OP_SETRESGID, "become root of user namespace", num=(0,)),
+        Step(OP.PYRUNC_OP_SETRESUID, "become root of user namespace", num=(0,)),
+    ]
+
+
+def _time_offsets(spec: dict[str, Any]) -> str | None:
+    offsets = spec.get("linux", {}).get("timeOffsets")
+    if not offsets:
+        return None
+    lines = []
+    for clock, value in offsets.items():
+        lines.append(f"{clock} {value.get('secs', 0)} {value.get('nanosecs', 0)}\n")
+    return "".join(lines)
+
+
+def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
+    """Compile the spec's namespaces into clone flags and the child's first steps.
+
+    The child always stops once at the start so the parent can put it in its
+    cgroup before it creates a cgroup namespace or forks.
+
+    Raises:
+        SpecError: a namespace path cannot be opened or the kernel lacks a type.
+    """
+    kinds = namespace_types(spec)
+    check_kernel_support(kinds)
+    new = {kind for kind, path in kinds.items() if path is None}
+    opened = _open_paths(kinds)
+    offsets = _time_offsets(spec)
+    steps = [
+        Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"),
+        Step(OP.PYRUNC_OP_PRCTL, "make init non-dumpable", num=(PR_SET_DUMPABLE, 0)),
+    ]
+    fast = not opened and "user" not in new and "time" not in new
+    clone_flags = 0
+    if fast:
+        # every namespace but cgroup can come with clone itself
+        clone_flags = _flags(new - {"cgroup"})
+    steps.append(
+        Step(OP.PYRUNC_OP_SYNC, "wait to be placed in cgroup", num=(SYNC_PLACE,))
+    )
+    steps += _join_steps(opened)
+    if not fast and "user" in new:
+        steps += _new_user_steps(offsets)
+    rest = _flags(new - {"user"}) & ~clone_flags
+    if rest:
+        steps.append(Step(OP.PYRUNC_OP_UNSHARE, "create namespaces", flags=rest))
+    if offsets:
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_WRITE_FILE,
+                "write time namespace offsets",
+                target="/proc/self/timens_offsets",
+                data=offsets,
+            )
+        )
+    joined_for_children = {k for k, _ in opened} & {"pid", "time"}
+    if rest & _FOR_CHILDREN or joined_for_children:
+        steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
+    steps.append(Step(OP.PYRUNC_OP_REPORT_PID, "report pid"))
+    return NamespacePlan(clone_flags, steps, [fd for _, fd in opened])
+
+
+def _flags(kinds: set[str]) -> int:
+    flags = 0
+    for kind in kinds:
+        flags |= FLAGS[kind]
+    return flags
+
+
+def id_map(mappings: list[dict[str, int]]) -> str:
+    """Format uidMappings or gidMappings as a /proc/PID/uid_map document."""
+    return "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in mappings)

@@ -1,0 +1,315 @@
+"""Compile a validated spec into the flat step list the container's init runs."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from pyrunc import capabilities
+from pyrunc._sys import OP, Step
+from pyrunc.errors import SpecError
+from pyrunc.process.namespaces import SYNC_HOOKS, NamespacePlan, namespace_types
+from pyrunc.process.rootfs import RootfsPlanner
+
+log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+PR_SET_KEEPCAPS = 8
+PR_SET_NO_NEW_PRIVS = 38
+
+RLIMITS = {
+    "RLIMIT_CPU": 0,
+    "RLIMIT_FSIZE": 1,
+    "RLIMIT_DATA": 2,
+    "RLIMIT_STACK": 3,
+    "RLIMIT_CORE": 4,
+    "RLIMIT_RSS": 5,
+    "RLIMIT_NPROC": 6,
+    "RLIMIT_NOFILE": 7,
+    "RLIMIT_MEMLOCK": 8,
+    "RLIMIT_AS": 9,
+    "RLIMIT_LOCKS": 10,
+    "RLIMIT_SIGPENDING": 11,
+    "RLIMIT_MSGQUEUE": 12,
+    "RLIMIT_NICE": 13,
+    "RLIMIT_RTPRIO": 14,
+    "RLIMIT_RTTIME": 15,
+}
+
+_U64 = (1 << 64) - 1
+DEFAULT_UMASK = 0o022
+
+
+@dataclass
+class InitOptions:
+    """What the caller of create adds to the spec for the init.
+
+    extra_fds counts the fds from 3 up that the process inherits: first
+    listen_fds passed by socket activation, then those of --preserve-fds.
+    """
+
+    start_fd: int
+    console_fd: int = -1
+    extra_fds: int = 0
+    listen_fds: int = 0
+    keyring: str | None = None
+    no_pivot: bool = False
+
+
+def process_env(process: dict[str, Any], listen_fds: int = 0) -> list[str]:
+    """Return the process environment, with HOME added when it is missing.
+
+    With socket activation the process learns of its sockets through
+    LISTEN_FDS, and LISTEN_PID names it as pid 1.
+    """
+    env = list(process.get("env", []))
+    if not any(item.startswith("HOME=") for item in env):
+        env.append("HOME=/")
+    if listen_fds:
+        env += [f"LISTEN_FDS={listen_fds}", "LISTEN_PID=1"]
+    return env
+
+
+def _search_path(env: list[str]) -> str:
+    for item in env:
+        if item.startswith("PATH="):
+            return item[5:]
+    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _u64(value: int) -> int:
+    # the kernel's "unlimited" is the all-ones value; JSON may give it as -1
+    value &= _U64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def rlimit_steps(process: dict[str, Any]) -> list[Step]:
+    """Return one setrlimit step per process.rlimits entry.
+
+    Raises:
+        SpecError: an rlimit type is unknown.
+    """
+    steps = []
+    for index, limit in enumerate(process.get("rlimits", [])):
+        kind = limit["type"]
+        if kind not in RLIMITS:
+            raise SpecError(f"process.rlimits[{index}].type: unknown rlimit {kind}")
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_SETRLIMIT,
+                f"set {kind}",
+                num=(RLIMITS[kind], _u64(limit["soft"]), _u64(limit["hard"])),
+            )
+        )
+    return steps
+
+
+def identity_steps(process: dict[str, Any]) -> list[Step]:
+    """Return the steps that switch to the process's user, groups, cwd and capabilities.
+
+    Capabilities survive the switch to a non-root user only with keep-caps,
+    so the bounding set is cut first and the final sets applied last.
+
+    Raises:
+        SpecError: a capability name is unknown.
+    """
+    user = process.get("user", {})
+    caps = process.get("capabilities")
+    steps: list[Step] = []
+    if caps is not None:
+        keep = capabilities.mask(caps.get("bounding", []))
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_DROP_BOUNDING,
+                "drop bounding capabilities",
+                num=(capabilities.last_cap(),),
+                ints=[_u64(keep)],
+            )
+        )
+        steps.append(
+            Step(OP.PYRUNC_OP_PRCTL, "keep capabilities", num=(PR_SET_KEEPCAPS, 1))
+        )
+    steps += [
+        Step(
+            OP.PYRUNC_OP_SETGROUPS,
+            "set additional groups",
+            ints=user.get("additionalGids", []),
+        ),
+        Step(
+            OP.PYRUNC_OP_SETRESGID,
+            f"set gid {user.get('gid', 0)}",
+            num=(user.get("gid", 0),),
+        ),
+        Step(
+            OP.PYRUNC_OP_SETRESUID,
+            f"set uid {user.get('uid', 0)}",
+            num=(user.get("uid", 0),),
+        ),
+        Step(
+            OP.PYRUNC_OP_CHDIR,
+            f"chdir to cwd {process.get('cwd', '/')}",
+            target=process.get("cwd", "/"),
+        ),
+    ]
+    if caps is not None:
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_PRCTL, "clear keep capabilities", num=(PR_SET_KEEPCAPS, 0)
+            )
+        )
+        steps.append(
+            Step(OP.PYRUNC_OP_SET_CAPS, "set capabilities", ints=capability_sets(caps))
+        )
+    return steps
+
+
+def capability_sets(caps: dict[str, list[str]]) -> list[int]:
+    """Return the effective, permitted, inheritable and ambient masks to apply.
+
+    The kernel raises an ambient capability only if it is both permitted and
+    inheritable; like runc, pyrunc leaves out the others with a warning.
+
+    Raises:
+        SpecError: a capability name is unknown.
+    """
+    effective, permitted, inheritable, ambient = (
+        capabilities.mask(caps.get(name, []))
+        for name in ("effective", "permitted", "inheritable", "ambient")
+    )
+    allowed = ambient & permitted & inheritable
+    if allowed != ambient:
+        log.debug(
+            "process.capabilities.ambient: raising only those permitted and inheritable"
+        )
+    return [_u64(effective), _u64(permitted), _u64(inheritable), _u64(allowed)]
+
+
+def uts_steps(spec: dict[str, Any]) -> list[Step]:
+    """Return the steps that set the hostname and domain name.
+
+    Raises:
+        SpecError: a name is set but the container shares the host's UTS namespace.
+    """
+    steps = []
+    private = "uts" in namespace_types(spec)
+    for field, op in (
+        ("hostname", OP.PYRUNC_OP_SETHOSTNAME),
+        ("domainname", OP.PYRUNC_OP_SETDOMAINNAME),
+    ):
+        value = spec.get(field)
+        if not value:
+            continue
+        if not private:
+            raise SpecError(
+                f"{field}: cannot set a {field} without a private UTS namespace"
+            )
+        steps.append(Step(op, f"set {field} {value}", data=value))
+    return steps
+
+
+def sysctl_steps(spec: dict[str, Any]) -> list[Step]:
+    """Return one write to /proc/sys per linux.sysctl entry."""
+    return [
+        Step(
+            OP.PYRUNC_OP_WRITE_FILE,
+            f"write sysctl {key}",
+            target="/proc/sys/" + key.replace(".", "/"),
+            data=str(value),
+        )
+        for key, value in spec.get("linux", {}).get("sysctl", {}).items()
+    ]
+
+
+def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
+    """Return the last steps: find the program, hand over, wait for start, execute."""
+    env = process_env(process, opts.listen_fds)
+    args = process["args"]
+    return [
+        Step(
+            OP.PYRUNC_OP_FIND_EXEC,
+            f'exec: "{args[0]}"',
+            target=args[0],
+            data=_search_path(env),
+        ),
+        Step(
+            OP.PYRUNC_OP_CLOSE_FDS,
+            "close runtime files",
+            num=(3 + opts.extra_fds,),
+            ints=[opts.start_fd],
+        ),
+        Step(
+            OP.PYRUNC_OP_PRCTL, "clear parent death signal", num=(PR_SET_PDEATHSIG, 0)
+        ),
+        Step(OP.PYRUNC_OP_READY, "report ready"),
+        Step(OP.PYRUNC_OP_WAIT_START, "wait for start", fd=opts.start_fd),
+        Step(OP.PYRUNC_OP_EXEC, f"exec {args[0]}", argv=list(args), envp=env),
+    ]
+
+
+def needs_create_hooks(spec: dict[str, Any]) -> bool:
+    """Tell whether hooks are due between mounting and pivot_root."""
+    hooks = spec.get("hooks", {})
+    return any(
+        hooks.get(kind) for kind in ("prestart", "createRuntime", "createContainer")
+    )
+
+
+def init_plan(
+    spec: dict[str, Any],
+    namespaces: NamespacePlan,
+    rootfs: RootfsPlanner,
+    opts: InitOptions,
+) -> list[Step]:
+    """Return the init's whole plan, in the order runtime.md and the kernel need.
+
+    Raises:
+        SpecError, NotSupportedError: the spec asks for something impossible.
+    """
+    process = spec["process"]
+    steps = list(namespaces.steps)
+    steps += [
+        Step(OP.PYRUNC_OP_SETSID, "create session"),
+        Step(
+            OP.PYRUNC_OP_PRCTL,
+            "set parent death signal",
+            num=(PR_SET_PDEATHSIG, signal.SIGKILL),
+        ),
+    ]
+    if opts.keyring:
+        steps.append(
+            Step(OP.PYRUNC_OP_JOIN_KEYRING, "join session keyring", data=opts.keyring)
+        )
+    steps += rootfs.before_pivot()
+    if needs_create_hooks(spec):
+        # runtime.md: createRuntime and createContainer run before pivot_root
+        steps.append(
+            Step(OP.PYRUNC_OP_SYNC, "wait for create hooks", num=(SYNC_HOOKS,))
+        )
+    steps += rootfs.pivot(opts.no_pivot)
+    steps += rootfs.after_pivot()
+    steps += uts_steps(spec)
+    steps += sysctl_steps(spec)
+    steps += rootfs.protect()
+    steps += rlimit_steps(process)
+    if process.get("terminal"):
+        size = process.get("consoleSize", {})
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_CONSOLE,
+                "set up console",
+                fd=opts.console_fd,
+                target="/dev/console",
+                num=(size.get("height", 0), size.get("width", 0)),
+            )
+        )
+    steps += identity_steps(process)
+    umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
+    steps.append(Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,)))
+    if process.get("noNewPrivileges"):
+        steps.append(
+            Step(OP.PYRUNC_OP_PRCTL, "set no_new_privs", num=(PR_SET_NO_NEW_PRIVS, 1))
+        )
+    steps += exec_steps(process, opts)
+    return steps

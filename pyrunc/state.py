@@ -1,0 +1,243 @@
+"""The state directory: one folder per container under --root.
+
+Each container's folder holds ``state.json`` (written atomically: a temporary
+file renamed into place), the ``exec.fifo`` its init waits on until
+``start``, and is locked with flock for the length of any operation, so
+concurrent commands on one container take turns. A container's status is
+never stored: it is derived from its init process (alive, with the start time
+recorded at create, so a reused pid is not mistaken for it), the fifo and the
+freezer.
+"""
+
+from __future__ import annotations
+
+import enum
+import fcntl
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pyrunc import SPEC_VERSION
+from pyrunc.errors import StateError
+
+STATE_FILE = "state.json"
+START_FIFO = "exec.fifo"
+
+_VALID_ID = re.compile(r"^[\w+\-.]+$")
+
+
+class Status(str, enum.Enum):
+    """The status words of the OCI state."""
+
+    CREATING = "creating"
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass
+class Record:
+    """What the runtime remembers of a container between commands."""
+
+    id: str
+    pid: int
+    pid_start: int
+    bundle: str
+    rootfs: str
+    created: str
+    owner: str
+    annotations: dict[str, str] = field(default_factory=dict)
+    hooks: dict[str, Any] = field(default_factory=dict)
+    cgroup_paths: dict[str, str] = field(default_factory=dict)
+    cgroups_path: str = ""
+    namespaces: dict[str, str | None] = field(default_factory=dict)
+    terminal: bool = False
+
+
+def validate_id(container_id: str) -> None:
+    """Refuse an ID runc would refuse: empty, a path, or with odd characters.
+
+    Raises:
+        StateError: the ID is not valid.
+    """
+    if not container_id:
+        raise StateError("container id cannot be empty")
+    if container_id in (".", "..") or not _VALID_ID.match(container_id):
+        raise StateError(f"invalid container id format: {container_id}")
+
+
+def process_start_time(pid: int) -> int | None:
+    """Return pid's start time (/proc/PID/stat field 22); None if gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            raw = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def now_rfc3339() -> str:
+    """Return the current time as runc writes it in state."""
+    t = time.time()
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+    )
+
+
+class Store:
+    """The containers under one root directory."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+
+    def dir(self, container_id: str) -> str:
+        """Return the folder of a container."""
+        return os.path.join(self.root, container_id)
+
+    def ids(self) -> list[str]:
+        """Return the IDs of every container with a state file, sorted."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        return sorted(
+            n for n in names if os.path.exists(os.path.join(self.root, n, STATE_FILE))
+        )
+
+    @contextmanager
+    def new(self, container_id: str) -> Iterator[str]:
+        """Make and lock a new container's folder; remove it if the block fails.
+
+        Raises:
+            StateError: the ID is invalid or taken.
+        """
+        validate_id(container_id)
+        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        path = self.dir(container_id)
+        try:
+            os.mkdir(path, 0o711)
+        except FileExistsError:
+            raise StateError(f"container with id exists: {container_id}") from None
+        fd = _lock(path)
+        try:
+            yield path
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def locked(self, container_id: str) -> Iterator[Record]:
+        """Lock an existing container's folder and yield its record.
+
+        Raises:
+            StateError: the container does not exist.
+        """
+        validate_id(container_id)
+        path = self.dir(container_id)
+        try:
+            fd = _lock(path)
+        except FileNotFoundError:
+            raise StateError("container does not exist") from None
+        try:
+            yield self.load(container_id)
+        finally:
+            os.close(fd)
+
+    def load(self, container_id: str) -> Record:
+        """Read a container's record.
+
+        Raises:
+            StateError: the container does not exist or its state is unreadable.
+        """
+        path = os.path.join(self.dir(container_id), STATE_FILE)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return Record(**json.load(f))
+        except FileNotFoundError:
+            raise StateError("container does not exist") from None
+        except (ValueError, TypeError) as err:
+            raise StateError(f"read state {path}: {err}") from err
+
+    def save(self, record: Record) -> None:
+        """Write a container's record atomically."""
+        write_atomic(
+            os.path.join(self.dir(record.id), STATE_FILE), json.dumps(asdict(record))
+        )
+
+    def remove(self, container_id: str) -> None:
+        """Remove a container's folder."""
+        shutil.rmtree(self.dir(container_id), ignore_errors=True)
+
+    def fifo(self, container_id: str) -> str:
+        """Return the path of the fifo a created container's init waits on."""
+        return os.path.join(self.dir(container_id), START_FIFO)
+
+    def status(self, record: Record) -> Status:
+        """Derive a container's status from its init process and folder."""
+        if not record.pid or process_start_time(record.pid) != record.pid_start:
+            return Status.STOPPED
+        if os.path.exists(self.fifo(record.id)):
+            return Status.CREATED
+        if _frozen(record.cgroup_paths):
+            return Status.PAUSED
+        return Status.RUNNING
+
+    def oci_state(self, record: Record) -> dict[str, Any]:
+        """Return the OCI state document, with runc's extra fields."""
+        status = self.status(record)
+        return {
+            "ociVersion": SPEC_VERSION,
+            "id": record.id,
+            "pid": record.pid if status != Status.STOPPED else 0,
+            "status": status.value,
+            "bundle": record.bundle,
+            "rootfs": record.rootfs,
+            "created": record.created,
+            "owner": record.owner,
+            "annotations": record.annotations,
+        }
+
+
+def _frozen(cgroup_paths: dict[str, str]) -> bool:
+    for name, path in cgroup_paths.items():
+        state_file = (
+            "freezer.state"
+            if "freezer" in name.split(",")
+            else "cgroup.freeze"
+            if name == ""
+            else None
+        )
+        if state_file is None:
+            continue
+        try:
+            with open(os.path.join(path, state_file), encoding="ascii") as f:
+                return f.read().strip() in ("FROZEN", "1")
+        except OSError:
+            return False
+    return False
+
+
+def _lock(path: str) -> int:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write text to path through a temporary file and a rename."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.rename(tmp, path)

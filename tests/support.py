@@ -1,0 +1,172 @@
+"""Helpers for tests that run real containers: busybox bundles and runtime drivers.
+
+Every container a test makes lives under a state root of its own and under a
+cgroup path relative to the test process's own cgroup; ``Runtime.cleanup``
+removes all of it, whatever the test's outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pyrunc.spec.default import default_config
+
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+REPO = Path(__file__).resolve().parents[1]
+CGROUP_PARENT = f"pyrunc-tests-{os.getpid()}"
+
+
+def pyrunc_command() -> list[str]:
+    """Return the argv prefix that runs pyrunc under test.
+
+    PYRUNC_CMD overrides it (e.g. "python3 -m pyrunc" against a source
+    tree); otherwise the `pyrunc` installed beside this interpreter, or on
+    PATH.
+    """
+    if os.environ.get("PYRUNC_CMD"):
+        return shlex.split(os.environ["PYRUNC_CMD"])
+    beside = Path(sys.executable).with_name("pyrunc")
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("pyrunc")
+    return [found] if found else [sys.executable, "-m", "pyrunc"]
+
+
+def make_rootfs(path: Path) -> Path:
+    """Fill path with a busybox-static root filesystem and return it."""
+    bin_dir = path / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("etc", "tmp", "proc", "sys", "dev", "root"):
+        (path / name).mkdir(exist_ok=True)
+    shutil.copy2(BUSYBOX, bin_dir / "busybox")
+    applets = subprocess.run(
+        [BUSYBOX, "--list"], capture_output=True, text=True, check=True
+    )
+    for applet in applets.stdout.split():
+        if applet != "busybox":
+            (bin_dir / applet).symlink_to("busybox")
+    (path / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (path / "etc" / "group").write_text("root:x:0:\n")
+    return path
+
+
+class Bundle:
+    """An OCI bundle directory whose config.json the test can shape before use."""
+
+    def __init__(self, path: Path, rootfs_template: Path) -> None:
+        self.path = path
+        self.rootfs = path / "rootfs"
+        shutil.copytree(rootfs_template, self.rootfs, symlinks=True)
+        self.config: dict[str, Any] = copy.deepcopy(default_config())
+        self.config["process"]["terminal"] = False
+        self.config["root"]["readonly"] = False
+
+    def set_args(self, *args: str) -> Bundle:
+        """Set process.args."""
+        self.config["process"]["args"] = list(args)
+        return self
+
+    def shell(self, script: str) -> Bundle:
+        """Run script with /bin/sh -c."""
+        return self.set_args("sh", "-c", script)
+
+    def write(self, container_id: str) -> Path:
+        """Write config.json for container_id (its cgroup under the test's) and return the bundle."""
+        config = copy.deepcopy(self.config)
+        config.setdefault("linux", {}).setdefault(
+            "cgroupsPath", f"{CGROUP_PARENT}/{container_id}"
+        )
+        (self.path / "config.json").write_text(json.dumps(config, indent=2))
+        return self.path
+
+
+class Runtime:
+    """Drives one runtime binary through its CLI, with a state root of its own."""
+
+    def __init__(self, name: str, command: list[str], root: Path) -> None:
+        self.name = name
+        self.command = command
+        self.root = root
+
+    def __call__(
+        self, *args: str, input: str | None = None, timeout: float = 60, **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `runtime --root ROOT args...` and return the finished process."""
+        argv = [*self.command, "--root", str(self.root), *args]
+        return subprocess.run(
+            argv, input=input, capture_output=True, text=True, timeout=timeout, **kwargs
+        )
+
+    def run(
+        self, bundle: Bundle, container_id: str, *flags: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Write the bundle's config and `run` it in the foreground."""
+        path = bundle.write(container_id)
+        return self("run", "--bundle", str(path), *flags, container_id)
+
+    def state(self, container_id: str) -> dict[str, Any]:
+        """Return the parsed output of `state`."""
+        result = self("state", container_id)
+        assert result.returncode == 0, result.stderr
+        state: dict[str, Any] = json.loads(result.stdout)
+        return state
+
+    def container_ids(self) -> list[str]:
+        """Return the IDs this runtime lists under its root."""
+        result = self("list", "-q")
+        return result.stdout.split() if result.returncode == 0 else []
+
+    def cleanup(self) -> None:
+        """Force-delete every container under the root, then remove the root."""
+        for container_id in self.container_ids():
+            self("delete", "--force", container_id)
+        if self.root.exists():
+            for leftover in self.root.iterdir():
+                self("delete", "--force", leftover.name)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def cgroup_parent_dirs() -> list[Path]:
+    """Return the test run's cgroup parent directory in every v1 hierarchy or v2."""
+    found = []
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, own = line.split(":", 2)
+        names = names.replace("name=", "")
+        base = Path("/sys/fs/cgroup") / names if names else Path("/sys/fs/cgroup")
+        if not names and (Path("/sys/fs/cgroup") / "unified").is_dir():
+            continue
+        candidate = base / own.lstrip("/") / CGROUP_PARENT
+        if candidate.exists():
+            found.append(candidate)
+    return found
+
+
+def remove_test_cgroups() -> None:
+    """Remove the test run's (empty) cgroup parents, deepest first."""
+    for parent in cgroup_parent_dirs():
+        for path in sorted(parent.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if path.is_dir():
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+
+
+def mounts_under(path: Path) -> list[str]:
+    """Return the mount points of this mount namespace at or below path."""
+    prefix = str(path)
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4]
+        if point == prefix or point.startswith(prefix + "/"):
+            points.append(point)
+    return points
