@@ -1,0 +1,55 @@
+"""Describe what this runtime implements: the OCI features document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyrunc import SPEC_VERSION, __version__, capabilities
+from pyrunc.process import mountopts
+
+OCI_VERSION_MIN = "1.0.0"
+HOOKS = (
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+)
+NAMESPACES = ("cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts")
+CGROUP = {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False}
+VERSION_ANNOTATION = "io.github.pyrunc.version"
+
+
+def features() -> dict[str, Any]:
+    """Return the features document of features.md for this runtime.
+
+    Raises SyscallError if the kernel's highest capability cannot be read.
+    """
+    return {
+        "ociVersionMin": OCI_VERSION_MIN,
+        "ociVersionMax": SPEC_VERSION,
+        "hooks": list(HOOKS),
+        "mountOptions": mountopts.known_options(),
+        "linux": _linux(),
+        "annotations": {VERSION_ANNOTATION: __version__},
+    }
+
+
+def _linux() -> dict[str, Any]:
+    # Seccomp, AppArmor, SELinux, Intel RDT and id-mapped mounts are not
+    # implemented, so each reports enabled false.
+    return {
+        "namespaces": list(NAMESPACES),
+        "capabilities": capabilities.known(),
+        "cgroup": dict(CGROUP),
+        "seccomp": _disabled(),
+        "apparmor": _disabled(),
+        "selinux": _disabled(),
+        "intelRdt": _disabled(),
+        "mountExtensions": {"idmap": _disabled()},
+    }
+
+
+def _disabled() -> dict[str, Any]:
+    return {"enabled": False}
