@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -236,6 +237,27 @@ static int do_mount_in_root(const struct pyrunc_step *s)
             close(fd);
     }
     close(rootfd);
+    return ret;
+}
+
+static int do_setattr_in_root(const struct pyrunc_step *s)
+{
+    struct mount_attr attr = {
+        .attr_set = (unsigned long long)s->num[0],
+        .attr_clr = (unsigned long long)s->num[1],
+    };
+    int rootfd, fd, ret = 0;
+
+    rootfd = open_root(s->root);
+    if (rootfd < 0)
+        return rootfd;
+    fd = open_in_root(rootfd, s->target, O_PATH);
+    close(rootfd);
+    if (fd < 0)
+        return fd;
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+        ret = -errno;
+    close(fd);
     return ret;
 }
 
@@ -686,6 +708,8 @@ static int run_step(struct executor *ex, const struct pyrunc_step *s)
         return mount(s->source, s->target, s->fstype, s->flags, s->data) < 0 ? -errno : 0;
     case PYRUNC_OP_MOUNT_IN_ROOT:
         return do_mount_in_root(s);
+    case PYRUNC_OP_SETATTR_IN_ROOT:
+        return do_setattr_in_root(s);
     case PYRUNC_OP_MKNOD_IN_ROOT:
         return do_mknod_in_root(s);
     case PYRUNC_OP_SYMLINK_IN_ROOT:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from typing import Any
 
 from pyrunc._native import ffi, lib
@@ -18,26 +17,65 @@ MSG_READY = lib.PYRUNC_MSG_READY
 MSG_SIZE = ffi.sizeof("struct pyrunc_msg")
 
 
-@dataclass
 class Step:
     """One step of a child's plan, as plain Python data.
 
     ``describe`` names the step in an error message, e.g. "mount proc to /proc".
+    (A plain class: the dataclasses module costs more to import than all of
+    this module's work.)
     """
 
-    op: int
-    describe: str
-    fd: int = -1
-    flags: int = 0
-    num: tuple[int, ...] = ()
-    root: str | None = None
-    target: str | None = None
-    source: str | None = None
-    fstype: str | None = None
-    data: str | bytes | None = None
-    argv: list[str] | None = None
-    envp: list[str] | None = None
-    ints: list[int] = field(default_factory=list)
+    __slots__ = (
+        "op",
+        "describe",
+        "fd",
+        "flags",
+        "num",
+        "root",
+        "target",
+        "source",
+        "fstype",
+        "data",
+        "argv",
+        "envp",
+        "ints",
+    )
+
+    def __init__(
+        self,
+        op: int,
+        describe: str,
+        fd: int = -1,
+        flags: int = 0,
+        num: tuple[int, ...] = (),
+        root: str | None = None,
+        target: str | None = None,
+        source: str | None = None,
+        fstype: str | None = None,
+        data: str | bytes | None = None,
+        argv: list[str] | None = None,
+        envp: list[str] | None = None,
+        ints: list[int] | None = None,
+    ) -> None:
+        self.op = op
+        self.describe = describe
+        self.fd = fd
+        self.flags = flags
+        self.num = num
+        self.root = root
+        self.target = target
+        self.source = source
+        self.fstype = fstype
+        self.data = data
+        self.argv = argv
+        self.envp = envp
+        self.ints = ints or []
+
+    def copy(self, **changes: Any) -> Step:
+        """Return a copy of this step with some fields changed."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return Step(**fields)
 
 
 class _Arena:

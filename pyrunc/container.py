@@ -18,7 +18,6 @@ import signal
 import socket
 import time
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
 from typing import Any
 
 from pyrunc import hooks
@@ -47,16 +46,24 @@ ALLOWED = {
 }
 
 
-@dataclass
 class CreateOptions:
     """The flags of `create` and `run` that shape the container."""
 
-    bundle: str
-    console_socket: str | None = None
-    pid_file: str | None = None
-    no_pivot: bool = False
-    no_new_keyring: bool = False
-    preserve_fds: int = 0
+    def __init__(
+        self,
+        bundle: str,
+        console_socket: str | None = None,
+        pid_file: str | None = None,
+        no_pivot: bool = False,
+        no_new_keyring: bool = False,
+        preserve_fds: int = 0,
+    ) -> None:
+        self.bundle = bundle
+        self.console_socket = console_socket
+        self.pid_file = pid_file
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
 
 
 def _hook_state(record: Record, status: Status) -> dict[str, Any]:

@@ -20,7 +20,6 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pyrunc import SPEC_VERSION
@@ -42,23 +41,42 @@ class Status(str, enum.Enum):
     STOPPED = "stopped"
 
 
-@dataclass
 class Record:
     """What the runtime remembers of a container between commands."""
 
-    id: str
-    pid: int
-    pid_start: int
-    bundle: str
-    rootfs: str
-    created: str
-    owner: str
-    annotations: dict[str, str] = field(default_factory=dict)
-    hooks: dict[str, Any] = field(default_factory=dict)
-    cgroup_paths: dict[str, str] = field(default_factory=dict)
-    cgroups_path: str = ""
-    namespaces: dict[str, str | None] = field(default_factory=dict)
-    terminal: bool = False
+    def __init__(
+        self,
+        id: str,
+        pid: int,
+        pid_start: int,
+        bundle: str,
+        rootfs: str,
+        created: str,
+        owner: str,
+        annotations: dict[str, str] | None = None,
+        hooks: dict[str, Any] | None = None,
+        cgroup_paths: dict[str, str] | None = None,
+        cgroups_path: str = "",
+        namespaces: dict[str, str | None] | None = None,
+        terminal: bool = False,
+    ) -> None:
+        self.id = id
+        self.pid = pid
+        self.pid_start = pid_start
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.annotations = annotations or {}
+        self.hooks = hooks or {}
+        self.cgroup_paths = cgroup_paths or {}
+        self.cgroups_path = cgroups_path
+        self.namespaces = namespaces or {}
+        self.terminal = terminal
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the record as the JSON object state.json holds."""
+        return dict(vars(self))
 
 
 def validate_id(container_id: str) -> None:
@@ -173,7 +191,7 @@ class Store:
     def save(self, record: Record) -> None:
         """Write a container's record atomically."""
         write_atomic(
-            os.path.join(self.dir(record.id), STATE_FILE), json.dumps(asdict(record))
+            os.path.join(self.dir(record.id), STATE_FILE), json.dumps(record.to_dict())
         )
 
     def remove(self, container_id: str) -> None:

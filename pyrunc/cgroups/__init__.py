@@ -11,7 +11,6 @@ import errno
 import logging
 import os
 import time
-from dataclasses import dataclass
 
 from pyrunc._sys import OP, Step
 from pyrunc.errors import CgroupError
@@ -22,13 +21,16 @@ log = logging.getLogger(__name__)
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 
-@dataclass(frozen=True)
 class Hierarchy:
-    """One mounted cgroup hierarchy: its mount point and our own cgroup in it."""
+    """One mounted cgroup hierarchy: its mount point and our own cgroup in it.
 
-    name: str  # "memory", "cpu,cpuacct", "name=systemd", or "" for v2
-    mountpoint: str
-    own_path: str
+    name is "memory", "cpu,cpuacct", "name=systemd"..., or "" for v2.
+    """
+
+    def __init__(self, name: str, mountpoint: str, own_path: str) -> None:
+        self.name = name
+        self.mountpoint = mountpoint
+        self.own_path = own_path
 
 
 def _own_cgroups() -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from dataclasses import dataclass
 from typing import Protocol
 
 from pyrunc import SPEC_VERSION, __version__
@@ -36,17 +35,17 @@ COMMANDS = {
 GLOBAL_VALUE_FLAGS = {"--root", "--log", "--log-format", "--criu"}
 
 
-@dataclass
 class Context:
     """The global flags, as every subcommand sees them."""
 
-    root: str
-    log: str | None
-    log_format: str
-    debug: bool
-    systemd_cgroup: bool
-    rootless: str
-    criu: str
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.root: str = args.root
+        self.log: str | None = args.log
+        self.log_format: str = args.log_format
+        self.debug: bool = args.debug
+        self.systemd_cgroup: bool = args.systemd_cgroup
+        self.rootless: str = args.rootless
+        self.criu: str = args.criu
 
 
 class Command(Protocol):
@@ -130,15 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        ctx = Context(
-            root=args.root,
-            log=args.log,
-            log_format=args.log_format,
-            debug=args.debug,
-            systemd_cgroup=args.systemd_cgroup,
-            rootless=args.rootless,
-            criu=args.criu,
-        )
+        ctx = Context(args)
         return _load(COMMANDS[args.command][0]).run(args, ctx)
     except PyruncError as err:
         logs.error(str(err))

@@ -13,7 +13,6 @@ import os
 import socket
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from pyrunc import _sys
 from pyrunc._sys import Plan, Step
@@ -44,14 +43,20 @@ class InitError(PyruncError):
         super().__init__(message)
 
 
-@dataclass
 class Child:
-    """A child started from a plan."""
+    """A child started from a plan.
 
-    clone_pid: int
-    pid: int = 0  # the process that will execute; differs from clone_pid after a fork
-    sock: socket.socket | None = None
-    handlers: dict[int, SyncHandler] = field(default_factory=dict)
+    pid is the process that goes on to execute; it differs from clone_pid
+    when the clone forked into a new pid namespace.
+    """
+
+    def __init__(
+        self, clone_pid: int, sock: socket.socket, handlers: dict[int, SyncHandler]
+    ) -> None:
+        self.clone_pid = clone_pid
+        self.pid = clone_pid
+        self.sock: socket.socket | None = sock
+        self.handlers = handlers
 
 
 def socket_pair() -> tuple[socket.socket, socket.socket]:
@@ -79,7 +84,7 @@ def start(
         pid = _sys.spawn(clone_flags, plan, child_end.fileno())
     finally:
         child_end.close()
-    child = Child(clone_pid=pid, pid=pid, sock=parent, handlers=handlers)
+    child = Child(pid, parent, handlers)
     try:
         _serve(child, plan)
     except BaseException:

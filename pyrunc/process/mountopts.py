@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -76,42 +75,56 @@ PROPAGATION: dict[str, int] = {
     "runbindable": MS_UNBINDABLE | MS_REC,
 }
 
-# Recursive per-mount attributes, applied with mount_setattr(2) by runc.
-RECURSIVE = frozenset(
-    [
-        "rro",
-        "rrw",
-        "rnosuid",
-        "rsuid",
-        "rnodev",
-        "rdev",
-        "rnoexec",
-        "rexec",
-        "rnodiratime",
-        "rdiratime",
-        "rrelatime",
-        "rnorelatime",
-        "rnoatime",
-        "ratime",
-        "rstrictatime",
-        "rnostrictatime",
-        "rnosymfollow",
-        "rsymfollow",
-    ]
-)
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
+MOUNT_ATTR_ATIME_MASK = 0x70
+MOUNT_ATTR_RELATIME = 0x0
+MOUNT_ATTR_NOATIME = 0x10
+MOUNT_ATTR_STRICTATIME = 0x20
+MOUNT_ATTR_NODIRATIME = 0x80
+MOUNT_ATTR_NOSYMFOLLOW = 0x200000
+
+# Recursive attributes, applied to a mount and all below it with
+# mount_setattr(2): option -> (attributes set, attributes cleared). The kernel
+# takes an atime mode only with the whole atime mask cleared.
+RECURSIVE: dict[str, tuple[int, int]] = {
+    "rro": (MOUNT_ATTR_RDONLY, 0),
+    "rrw": (0, MOUNT_ATTR_RDONLY),
+    "rnosuid": (MOUNT_ATTR_NOSUID, 0),
+    "rsuid": (0, MOUNT_ATTR_NOSUID),
+    "rnodev": (MOUNT_ATTR_NODEV, 0),
+    "rdev": (0, MOUNT_ATTR_NODEV),
+    "rnoexec": (MOUNT_ATTR_NOEXEC, 0),
+    "rexec": (0, MOUNT_ATTR_NOEXEC),
+    "rnodiratime": (MOUNT_ATTR_NODIRATIME, 0),
+    "rdiratime": (0, MOUNT_ATTR_NODIRATIME),
+    "rrelatime": (MOUNT_ATTR_RELATIME, MOUNT_ATTR_ATIME_MASK),
+    "rnorelatime": (MOUNT_ATTR_STRICTATIME, MOUNT_ATTR_ATIME_MASK),
+    "rnoatime": (MOUNT_ATTR_NOATIME, MOUNT_ATTR_ATIME_MASK),
+    "ratime": (MOUNT_ATTR_RELATIME, MOUNT_ATTR_ATIME_MASK),
+    "rstrictatime": (MOUNT_ATTR_STRICTATIME, MOUNT_ATTR_ATIME_MASK),
+    "rnostrictatime": (MOUNT_ATTR_RELATIME, MOUNT_ATTR_ATIME_MASK),
+    "rnosymfollow": (MOUNT_ATTR_NOSYMFOLLOW, 0),
+    "rsymfollow": (0, MOUNT_ATTR_NOSYMFOLLOW),
+}
 
 # Flags that a bind mount ignores on its first mount call and needs a remount for.
 _BIND_IGNORED = ~(MS_BIND | MS_REC | MS_REMOUNT)
 
 
-@dataclass(frozen=True)
 class MountOptions:
     """A mount's options, split into what each mount(2) call takes."""
 
-    flags: int
-    propagation: int
-    data: str
-    recursive: tuple[str, ...]
+    def __init__(
+        self, flags: int, propagation: int, data: str, attr_set: int, attr_clr: int
+    ) -> None:
+        self.flags = flags
+        self.propagation = propagation
+        self.data = data
+        self.attr_set = attr_set
+        self.attr_clr = attr_clr
 
     @property
     def is_bind(self) -> bool:
@@ -131,9 +144,8 @@ def parse(options: list[str]) -> MountOptions:
     Options this table does not know are passed to the filesystem as data,
     as mount(8) does.
     """
-    flags = propagation = 0
+    flags = propagation = attr_set = attr_clr = 0
     data: list[str] = []
-    recursive: list[str] = []
     for option in options:
         if option in FLAGS:
             flag, setting = FLAGS[option]
@@ -141,10 +153,12 @@ def parse(options: list[str]) -> MountOptions:
         elif option in PROPAGATION:
             propagation |= PROPAGATION[option]
         elif option in RECURSIVE:
-            recursive.append(option)
+            set_bits, clear_bits = RECURSIVE[option]
+            attr_set = (attr_set & ~clear_bits) | set_bits
+            attr_clr = (attr_clr & ~set_bits) | clear_bits
         else:
             data.append(option)
-    return MountOptions(flags, propagation, ",".join(data), tuple(recursive))
+    return MountOptions(flags, propagation, ",".join(data), attr_set, attr_clr)
 
 
 def known_options() -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from pyrunc._sys import OP, Step
@@ -52,13 +51,13 @@ _FOR_CHILDREN = CLONE_NEWPID | CLONE_NEWTIME
 PR_SET_DUMPABLE = 4
 
 
-@dataclass
 class NamespacePlan:
-    """How the child gets into its namespaces."""
+    """How the child gets into its namespaces; fds are the namespace files to join."""
 
-    clone_flags: int
-    steps: list[Step]
-    fds: list[int] = field(default_factory=list)
+    def __init__(self, clone_flags: int, steps: list[Step], fds: list[int]) -> None:
+        self.clone_flags = clone_flags
+        self.steps = steps
+        self.fds = fds
 
     def close(self) -> None:
         """Close the namespace files opened for joining."""

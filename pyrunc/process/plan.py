@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-from dataclasses import dataclass
 from typing import Any
 
 from pyrunc import capabilities
@@ -42,7 +41,6 @@ _U64 = (1 << 64) - 1
 DEFAULT_UMASK = 0o022
 
 
-@dataclass
 class InitOptions:
     """What the caller of create adds to the spec for the init.
 
@@ -50,12 +48,21 @@ class InitOptions:
     listen_fds passed by socket activation, then those of --preserve-fds.
     """
 
-    start_fd: int
-    console_fd: int = -1
-    extra_fds: int = 0
-    listen_fds: int = 0
-    keyring: str | None = None
-    no_pivot: bool = False
+    def __init__(
+        self,
+        start_fd: int,
+        console_fd: int = -1,
+        extra_fds: int = 0,
+        listen_fds: int = 0,
+        keyring: str | None = None,
+        no_pivot: bool = False,
+    ) -> None:
+        self.start_fd = start_fd
+        self.console_fd = console_fd
+        self.extra_fds = extra_fds
+        self.listen_fds = listen_fds
+        self.keyring = keyring
+        self.no_pivot = no_pivot
 
 
 def process_env(process: dict[str, Any], listen_fds: int = 0) -> list[str]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from dataclasses import replace
 from typing import Any
 
 from pyrunc._sys import OP, Step
-from pyrunc.errors import NotSupportedError, SpecError
+from pyrunc.errors import SpecError
 from pyrunc.process import mountopts as mo
 
 # (name, type, major, minor) of the devices every container gets in /dev.
@@ -121,12 +120,10 @@ class RootfsPlanner:
         where = f"mounts[{index}]"
         if mount.get("type") == "cgroup":
             return self._cgroup_mount(mount)
-        options = mo.parse(mount.get("options", []))
-        if options.recursive:
-            raise NotSupportedError(
-                f"{where}.options: recursive mount attribute "
-                f"{options.recursive[0]} is not supported by pyrunc yet"
-            )
+        raw_options = list(mount.get("options", []))
+        if mount.get("type") == "bind" and not {"bind", "rbind"} & set(raw_options):
+            raw_options.append("bind")  # a "bind" type alone means a bind mount
+        options = mo.parse(raw_options)
         source = mount.get("source")
         if options.is_bind:
             if not source:
@@ -139,7 +136,7 @@ class RootfsPlanner:
         flags = options.flags
         if options.is_bind:
             flags &= mo.MS_BIND | mo.MS_REC
-        return [
+        steps = [
             Step(
                 OP.PYRUNC_OP_MOUNT_IN_ROOT,
                 f"mount {source or mount.get('type')} to {mount['destination']}",
@@ -152,6 +149,17 @@ class RootfsPlanner:
                 num=(ord(kind), options.remount_flags(), options.propagation),
             )
         ]
+        if options.attr_set or options.attr_clr:
+            steps.append(
+                Step(
+                    OP.PYRUNC_OP_SETATTR_IN_ROOT,
+                    f"set recursive attributes of {mount['destination']}",
+                    root=self.rootfs,
+                    target=destination,
+                    num=(options.attr_set, options.attr_clr),
+                )
+            )
+        return steps
 
     def _cgroup_mount(self, mount: dict[str, Any]) -> list[Step]:
         # a tmpfs holding one bind mount per hierarchy, read-only if asked
@@ -173,8 +181,7 @@ class RootfsPlanner:
         remount = _READONLY_BIND if options.flags & mo.MS_RDONLY else 0
         for step in self.cgroup_mounts:
             steps.append(
-                replace(
-                    step,
+                step.copy(
                     root=self.rootfs,
                     target=posixpath.join(destination, step.target or ""),
                     num=(ord("d"), remount, 0),

@@ -1,0 +1,31 @@
+"""Compile pyrunc's config.json schema into plain Python with fastjsonschema.
+
+The runtime then validates a bundle without importing any schema library.
+"""
+
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA = os.path.join("pyrunc", "spec", "config.schema.json")
+VALIDATOR = os.path.join("pyrunc", "spec", "_validator.py")
+
+
+def compile_validator(source_dir: str, target_dir: str) -> None:
+    """Write target_dir/pyrunc/spec/_validator.py from source_dir's schema."""
+    import fastjsonschema
+
+    with open(os.path.join(source_dir, SCHEMA), encoding="utf-8") as src:
+        schema = json.load(src)
+    code = fastjsonschema.compile_to_code(schema)
+    out = os.path.join(target_dir, VALIDATOR)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as dst:
+        dst.write("# Generated from config.schema.json at build time; do not edit.\n")
+        dst.write(code)
+
+
+if __name__ == "__main__":
+    top = os.path.dirname(HERE)
+    compile_validator(top, sys.argv[1] if len(sys.argv) > 1 else top)
