@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.util
+import itertools
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,18 @@ from pyrunc.spec.default import default_config
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"
 REPO = Path(__file__).resolve().parents[1]
 CGROUP_PARENT = f"pyrunc-tests-{os.getpid()}"
+
+
+def generate_validator_code(schema: dict[str, Any]) -> str:
+    """Return the validator module csrc/build_validator.py generates from schema."""
+    spec = importlib.util.spec_from_file_location(
+        "build_validator", REPO / "csrc" / "build_validator.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    code: str = module.generate(schema)
+    return code
 
 
 def pyrunc_command() -> list[str]:
@@ -170,3 +186,70 @@ def mounts_under(path: Path) -> list[str]:
         if point == prefix or point.startswith(prefix + "/"):
             points.append(point)
     return points
+
+
+def detached(runtime: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `runtime --root ROOT args...` whose container outlives it (create, run -d).
+
+    The container inherits the runtime's stdout and stderr; pipes would keep
+    the caller waiting until the container exits, so both go to unlinked
+    files, read back once the runtime returns.
+    """
+    argv = [*runtime.command, "--root", str(runtime.root), *args]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        code = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=60
+        ).returncode
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(argv, code, out.read(), err.read())
+
+
+def create(
+    runtime: Runtime, bundle: Bundle, container_id: str, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    """Write the bundle's config and `create` the container."""
+    path = bundle.write(container_id)
+    return detached(runtime, "create", "--bundle", str(path), *flags, container_id)
+
+
+def runtime_argv(runtime: Runtime, *args: str) -> list[str]:
+    """Return the argv of `runtime --root ROOT args...`, for tests that wrap it."""
+    return [*runtime.command, "--root", str(runtime.root), *args]
+
+
+def bind_mount(bundle: Bundle, source: Path, destination: str, *options: str) -> Bundle:
+    """Append a recursive bind mount of the host's source at destination."""
+    bundle.config["mounts"].append(
+        {
+            "destination": destination,
+            "type": "bind",
+            "source": str(source),
+            "options": ["rbind", *options],
+        }
+    )
+    return bundle
+
+
+def write_script(path: Path, body: str) -> Path:
+    """Write an executable /bin/sh script with body and return its path."""
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return path
+
+
+_NETNS_NUMBERS = itertools.count()
+
+
+@contextlib.contextmanager
+def host_netns() -> Iterator[Path]:
+    """Make a network namespace named pyrunc-test-<pid>-N; delete it on exit.
+
+    Yields its file under /run/netns, which a spec can join by path.
+    """
+    name = f"pyrunc-test-{os.getpid()}-{next(_NETNS_NUMBERS)}"
+    subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
+    try:
+        yield Path("/run/netns") / name
+    finally:
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True)
