@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from pyrunc._native import ffi, lib
 from pyrunc.errors import SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 OP = lib  # step opcodes are the PYRUNC_OP_* constants of the extension
 

@@ -11,21 +11,21 @@ Which operation each status allows:
 
 from __future__ import annotations
 
-import logging
 import os
 import pwd
 import signal
 import socket
 import time
 from contextlib import ExitStack, suppress
-from typing import Any
 
 from pyrunc import hooks
 from pyrunc.cgroups import Manager
 from pyrunc.errors import PyruncError, StateError, UsageError
+from pyrunc.log import get_logger
 from pyrunc.process import launcher, namespaces
 from pyrunc.process.plan import InitOptions, init_plan
-from pyrunc.process.rootfs import RootfsPlanner, rootfs_path
+from pyrunc.process.rootfs import RootfsPlanner, home_directory, rootfs_path
+from pyrunc.signals import terminates
 from pyrunc.spec.checks import check_runnable
 from pyrunc.spec.load import load_config
 from pyrunc.state import (
@@ -37,7 +37,11 @@ from pyrunc.state import (
     write_atomic,
 )
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 ALLOWED = {
     "start": {Status.CREATED},
@@ -160,10 +164,13 @@ class Creator:
             listen_fds=listen,
             keyring=None if self.opts.no_new_keyring else self.container_id,
             no_pivot=self.opts.no_pivot,
+            home=home_directory(
+                rootfs, self.spec["process"].get("user", {}).get("uid", 0)
+            ),
         )
         steps = init_plan(self.spec, ns_plan, planner, init_opts)
         self.record = self._new_record(rootfs)
-        handlers = {
+        handlers: dict[int, launcher.SyncHandler] = {
             namespaces.SYNC_PLACE: self._place,
             namespaces.SYNC_USERMAP: self._write_id_maps,
             namespaces.SYNC_HOOKS: self._create_hooks,
@@ -341,6 +348,10 @@ def kill(
             _kill_cgroup(record, sig)
             return
         check_allowed("kill", record, status)
+        if status == Status.CREATED and terminates(sig):
+            # the init waits for start with default handlers, and the kernel drops
+            # such a signal to a pid namespace's init; runc's waiting init dies of it
+            sig = signal.SIGKILL
         if all_processes:
             _kill_cgroup(record, sig)
         else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyrunc import SPEC_VERSION, __version__, capabilities
 from pyrunc.process import mountopts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 OCI_VERSION_MIN = "1.0.0"
 HOOKS = (

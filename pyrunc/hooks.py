@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import select
 import signal
-from typing import Any
 
 from pyrunc._sys import OP, Step
 from pyrunc.errors import HookError
+from pyrunc.log import get_logger
 from pyrunc.process import launcher
 from pyrunc.process.namespaces import FLAGS, PROC_NAMES
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 # Namespaces a hook enters, the user namespace last (see namespaces._join_steps).
 _ENTER_ORDER = ["ipc", "uts", "network", "pid", "time", "cgroup", "mount", "user"]

@@ -1,54 +1,91 @@
-"""Logging set-up: runc's text and JSON line formats, to a file or stderr."""
+"""Log lines in runc's text and JSON formats, to the --log file or stderr.
+
+pyrunc starts anew for every command, so what it imports is paid on every
+call. The standard logging module costs more to import than a whole
+`pyrunc state`; this module gives the small part of its interface pyrunc
+uses (``get_logger(__name__)`` with debug, warning and error) and formats
+the lines itself.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
-from typing import IO
 
-_LEVELS = {"CRITICAL": "fatal", "ERROR": "error", "WARNING": "warning", "INFO": "info"}
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
-
-def _timestamp(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
-
-
-def _level(record: logging.LogRecord) -> str:
-    return _LEVELS.get(record.levelname, "debug")
+DEBUG, WARNING, ERROR = 10, 30, 40
+_NAMES = {DEBUG: "debug", WARNING: "warning", ERROR: "error"}
 
 
-class JsonFormatter(logging.Formatter):
-    """Format a record as runc does with --log-format json."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = {"level": _level(record), "msg": record.getMessage()}
-        line["time"] = _timestamp(record.created)
-        return json.dumps(line)
+def _timestamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-class TextFormatter(logging.Formatter):
-    """Format a record as runc's default logfmt-style text line."""
+def format_json(level: int, message: str) -> str:
+    """Return a line as runc writes it with --log-format json."""
+    line = {"level": _NAMES[level], "msg": message, "time": _timestamp()}
+    return json.dumps(line)
 
-    def format(self, record: logging.LogRecord) -> str:
-        msg = json.dumps(record.getMessage())
-        return f'time="{_timestamp(record.created)}" level={_level(record)} msg={msg}'
+
+def format_text(level: int, message: str) -> str:
+    """Return a line as runc writes it with the default text format."""
+    return f'time="{_timestamp()}" level={_NAMES[level]} msg={json.dumps(message)}'
+
+
+class _Sink:
+    """Where lines go and from which level, as the global flags chose."""
+
+    def __init__(self) -> None:
+        self.stream: IO[str] = sys.stderr
+        self.level = WARNING
+        self.format = format_text
+
+    def emit(self, level: int, message: str) -> None:
+        if level >= self.level:
+            self.stream.write(self.format(level, message) + "\n")
+            self.stream.flush()
+
+
+_sink = _Sink()
+
+
+class Logger:
+    """A named source of log lines; the name shows in debug output."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def debug(self, message: str, *args: object) -> None:
+        """Log a step of the work, shown with --debug."""
+        if _sink.level <= DEBUG:
+            _sink.emit(DEBUG, f"{self.name}: {message % args if args else message}")
+
+    def warning(self, message: str, *args: object) -> None:
+        """Log a fallback or a failure that does not stop the command."""
+        _sink.emit(WARNING, message % args if args else message)
+
+
+def get_logger(name: str) -> Logger:
+    """Return the logger of a module."""
+    return Logger(name)
 
 
 class Logging:
-    """Where this invocation's log lines go, as the global flags chose."""
+    """This invocation's log destination, set from --log, --log-format and --debug."""
 
     def __init__(self, path: str | None, fmt: str, debug: bool) -> None:
         self.to_file = bool(path)
-        # the log file stays open for the life of this short process
-        stream: IO[str] = open(path, "a", encoding="utf-8") if path else sys.stderr  # noqa: SIM115
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-        root = logging.getLogger("pyrunc")
-        root.handlers[:] = [handler]
-        root.setLevel(logging.DEBUG if debug else logging.WARNING)
-        root.propagate = False
+        if path:
+            # the file stays open for the life of this short process
+            _sink.stream = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        else:
+            _sink.stream = sys.stderr
+        _sink.format = format_json if fmt == "json" else format_text
+        _sink.level = DEBUG if debug else WARNING
 
     def error(self, message: str) -> None:
         """Report the one error of this invocation, as runc does.
@@ -56,6 +93,6 @@ class Logging:
         The line goes to the log; when the log is a file, the bare message
         goes to stderr as well, for a person at a terminal.
         """
-        logging.getLogger("pyrunc").error(message)
+        _sink.emit(ERROR, message)
         if self.to_file:
             print(message, file=sys.stderr)

@@ -13,7 +13,7 @@ def parse_signal(text: str) -> int:
     Raises:
         UsageError: no such signal.
     """
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         number = int(text)
         if 0 < number < signal.NSIG:
             return number
@@ -25,3 +25,23 @@ def parse_signal(text: str) -> int:
     if value is None:
         raise UsageError(f'unknown signal "{text}"')
     return int(value)
+
+
+# Signals whose default action is not to end the process (ignore, stop, continue).
+_SPARING = frozenset(
+    {
+        signal.SIGCHLD,
+        signal.SIGCONT,
+        signal.SIGURG,
+        signal.SIGWINCH,
+        signal.SIGSTOP,
+        signal.SIGTSTP,
+        signal.SIGTTIN,
+        signal.SIGTTOU,
+    }
+)
+
+
+def terminates(sig: int) -> bool:
+    """Tell whether sig's default action ends a process (with or without a core)."""
+    return sig not in _SPARING

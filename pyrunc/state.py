@@ -20,15 +20,19 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from pyrunc import SPEC_VERSION
 from pyrunc.errors import StateError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 STATE_FILE = "state.json"
 START_FIFO = "exec.fifo"
 
-_VALID_ID = re.compile(r"^[\w+\-.]+$")
+# runc's pattern: ASCII word characters and "+,-." (a range in its Go regexp).
+_VALID_ID = re.compile(r"[\w+,\-.]+", re.ASCII)
 
 
 class Status(str, enum.Enum):
@@ -87,7 +91,7 @@ def validate_id(container_id: str) -> None:
     """
     if not container_id:
         raise StateError("container id cannot be empty")
-    if container_id in (".", "..") or not _VALID_ID.match(container_id):
+    if container_id in (".", "..") or not _VALID_ID.fullmatch(container_id):
         raise StateError(f"invalid container id format: {container_id}")
 
 

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,69 @@ def host_netns() -> Iterator[Path]:
         yield Path("/run/netns") / name
     finally:
         subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+
+
+def _same_or_below(link: Path, place: Path, place_stat: os.stat_result | None) -> bool:
+    try:
+        target = os.readlink(link)
+        found = os.stat(link)
+    except OSError:
+        return False
+    if target == str(place) or target.startswith(str(place) + "/"):
+        return True
+    # after pivot_root the link reads "/", but it is still the same directory
+    return place_stat is not None and os.path.samestat(found, place_stat)
+
+
+def processes_in(rootfs: Path) -> list[int]:
+    """Return the pids whose root or cwd is rootfs (or below it, before pivot_root)."""
+    try:
+        rootfs_stat: os.stat_result | None = os.stat(rootfs)
+    except OSError:
+        rootfs_stat = None
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        if any(
+            _same_or_below(proc / link, rootfs, rootfs_stat) for link in ("root", "cwd")
+        ):
+            found.append(int(proc.name))
+    return found
+
+
+def leftovers(runtime: Runtime, bundle: Bundle, container_id: str) -> list[str]:
+    """Describe what a container left behind: state, cgroups, mounts and processes.
+
+    Every test gives its runtime a root of its own, so any entry there counts.
+    """
+    found = []
+    if runtime.root.exists():
+        found += [f"state {entry}" for entry in runtime.root.iterdir()]
+    for parent in cgroup_parent_dirs():
+        path = Path(os.path.normpath(parent / container_id))
+        if path != parent and path.exists():
+            found.append(f"cgroup {path}")
+    found += [f"mount {point}" for point in mounts_under(bundle.path)]
+    found += [f"process {pid}" for pid in processes_in(bundle.rootfs)]
+    return found
+
+
+def wait_status(
+    runtime: Runtime, container_id: str, status: str, timeout: float = 5.0
+) -> dict[str, Any]:
+    """Poll `state` until the container has status; return the last state document."""
+    deadline = time.monotonic() + timeout
+    state = runtime.state(container_id)
+    while state["status"] != status and time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = runtime.state(container_id)
+    return state
+
+
+def wait_for_file(path: Path, timeout: float = 5.0) -> bool:
+    """Poll until path exists; return whether it does."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return path.exists()

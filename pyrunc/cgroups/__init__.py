@@ -8,15 +8,15 @@ unified tree. Resource limits are written by the version's own module.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import time
 
 from pyrunc._sys import OP, Step
 from pyrunc.errors import CgroupError
+from pyrunc.log import get_logger
 from pyrunc.process import mountopts as mo
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 

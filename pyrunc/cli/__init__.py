@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Protocol
 
 from pyrunc import SPEC_VERSION, __version__
 from pyrunc.errors import PyruncError, UsageError
@@ -48,12 +47,16 @@ class Context:
         self.criu: str = args.criu
 
 
-class Command(Protocol):
-    """What a subcommand module provides."""
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    class Command(Protocol):
+        """What a subcommand module provides."""
 
-    def run(self, args: argparse.Namespace, ctx: Context) -> int: ...
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+        def run(self, args: argparse.Namespace, ctx: Context) -> int: ...
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,7 +115,8 @@ def _build_parser(command: str | None) -> _Parser:
 
 def _load(module_name: str) -> Command:
     module = importlib.import_module(f"pyrunc.cli.{module_name}")
-    return module  # type: ignore[return-value]
+    command: Command = module
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:

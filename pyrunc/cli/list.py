@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from pyrunc.cli import Context
 from pyrunc.errors import StateError
 from pyrunc.state import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _COLUMNS = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
 

@@ -8,7 +8,6 @@ messages (see csrc/pyrunc_native.h); at each SYNC the parent does its part
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import struct
@@ -17,8 +16,9 @@ from collections.abc import Callable
 from pyrunc import _sys
 from pyrunc._sys import Plan, Step
 from pyrunc.errors import PyruncError, SyscallError
+from pyrunc.log import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 _UCRED = struct.Struct("3i")
 
@@ -32,11 +32,12 @@ class InitError(PyruncError):
         self.step = step
         self.errno = errno
         if step.op == _sys.OP.PYRUNC_OP_FIND_EXEC:
-            reason = (
-                "executable file not found in $PATH"
-                if errno == 2
-                else os.strerror(errno).lower()
-            )
+            reason = os.strerror(errno).lower()
+            if errno == 2 and "/" in (step.target or ""):
+                # a path is not looked up in $PATH; runc names the stat that failed
+                reason = f"stat {step.target}: {reason}"
+            elif errno == 2:
+                reason = "executable file not found in $PATH"
             message = f"{step.describe}: {reason}"
         else:
             message = f"{step.describe}: {os.strerror(errno).lower()}"
@@ -158,7 +159,7 @@ def wait(pid: int) -> int:
     try:
         _, status = os.waitpid(pid, 0)
     except ChildProcessError as err:
-        raise SyscallError("waitpid", err.errno, str(pid)) from err
+        raise SyscallError("waitpid", err.errno or 0, str(pid)) from err
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.waitstatus_to_exitcode(status)

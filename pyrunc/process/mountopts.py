@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from pyrunc._sys import OP, Step
 from pyrunc.errors import SpecError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CLONE_NEWTIME = 0x00000080
 CLONE_NEWNS = 0x00020000

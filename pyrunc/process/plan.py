@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import signal
-from typing import Any
 
 from pyrunc import capabilities
 from pyrunc._sys import OP, Step
 from pyrunc.errors import SpecError
+from pyrunc.log import get_logger
 from pyrunc.process.namespaces import SYNC_HOOKS, NamespacePlan, namespace_types
 from pyrunc.process.rootfs import RootfsPlanner
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger(__name__)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8
@@ -46,6 +49,7 @@ class InitOptions:
 
     extra_fds counts the fds from 3 up that the process inherits: first
     listen_fds passed by socket activation, then those of --preserve-fds.
+    home is the HOME the process gets when its env sets none.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class InitOptions:
         listen_fds: int = 0,
         keyring: str | None = None,
         no_pivot: bool = False,
+        home: str = "/",
     ) -> None:
         self.start_fd = start_fd
         self.console_fd = console_fd
@@ -63,17 +68,20 @@ class InitOptions:
         self.listen_fds = listen_fds
         self.keyring = keyring
         self.no_pivot = no_pivot
+        self.home = home
 
 
-def process_env(process: dict[str, Any], listen_fds: int = 0) -> list[str]:
-    """Return the process environment, with HOME added when it is missing.
+def process_env(
+    process: dict[str, Any], listen_fds: int = 0, home: str = "/"
+) -> list[str]:
+    """Return the process environment, with HOME=home added when it is missing.
 
     With socket activation the process learns of its sockets through
     LISTEN_FDS, and LISTEN_PID names it as pid 1.
     """
     env = list(process.get("env", []))
     if not any(item.startswith("HOME=") for item in env):
-        env.append("HOME=/")
+        env.append(f"HOME={home}")
     if listen_fds:
         env += [f"LISTEN_FDS={listen_fds}", "LISTEN_PID=1"]
     return env
@@ -117,27 +125,24 @@ def identity_steps(process: dict[str, Any]) -> list[Step]:
     """Return the steps that switch to the process's user, groups, cwd and capabilities.
 
     Capabilities survive the switch to a non-root user only with keep-caps,
-    so the bounding set is cut first and the final sets applied last.
+    so the bounding set is cut first and the final sets applied last. As in
+    runc, a process without a capabilities object gets none.
 
     Raises:
         SpecError: a capability name is unknown.
     """
     user = process.get("user", {})
-    caps = process.get("capabilities")
-    steps: list[Step] = []
-    if caps is not None:
-        keep = capabilities.mask(caps.get("bounding", []))
-        steps.append(
-            Step(
-                OP.PYRUNC_OP_DROP_BOUNDING,
-                "drop bounding capabilities",
-                num=(capabilities.last_cap(),),
-                ints=[_u64(keep)],
-            )
-        )
-        steps.append(
-            Step(OP.PYRUNC_OP_PRCTL, "keep capabilities", num=(PR_SET_KEEPCAPS, 1))
-        )
+    caps = process.get("capabilities") or {}
+    keep = capabilities.mask(caps.get("bounding", []))
+    steps = [
+        Step(
+            OP.PYRUNC_OP_DROP_BOUNDING,
+            "drop bounding capabilities",
+            num=(capabilities.last_cap(),),
+            ints=[_u64(keep)],
+        ),
+        Step(OP.PYRUNC_OP_PRCTL, "keep capabilities", num=(PR_SET_KEEPCAPS, 1)),
+    ]
     steps += [
         Step(
             OP.PYRUNC_OP_SETGROUPS,
@@ -159,16 +164,9 @@ def identity_steps(process: dict[str, Any]) -> list[Step]:
             f"chdir to cwd {process.get('cwd', '/')}",
             target=process.get("cwd", "/"),
         ),
+        Step(OP.PYRUNC_OP_PRCTL, "clear keep capabilities", num=(PR_SET_KEEPCAPS, 0)),
+        Step(OP.PYRUNC_OP_SET_CAPS, "set capabilities", ints=capability_sets(caps)),
     ]
-    if caps is not None:
-        steps.append(
-            Step(
-                OP.PYRUNC_OP_PRCTL, "clear keep capabilities", num=(PR_SET_KEEPCAPS, 0)
-            )
-        )
-        steps.append(
-            Step(OP.PYRUNC_OP_SET_CAPS, "set capabilities", ints=capability_sets(caps))
-        )
     return steps
 
 
@@ -231,7 +229,7 @@ def sysctl_steps(spec: dict[str, Any]) -> list[Step]:
 
 def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
     """Return the last steps: find the program, hand over, wait for start, execute."""
-    env = process_env(process, opts.listen_fds)
+    env = process_env(process, opts.listen_fds, opts.home)
     args = process["args"]
     return [
         Step(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from typing import Any
 
 from pyrunc._sys import OP, Step
 from pyrunc.errors import SpecError
 from pyrunc.process import mountopts as mo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # (name, type, major, minor) of the devices every container gets in /dev.
 DEFAULT_DEVICES = [
@@ -72,6 +75,28 @@ def rootfs_path(spec: dict[str, Any], bundle: str) -> str:
     if not os.path.isdir(path):
         raise SpecError(f"root.path: {path}: no such directory")
     return path
+
+
+def home_directory(rootfs: str, uid: int) -> str:
+    """Return uid's home in the rootfs's /etc/passwd, or "/" as runc does without one.
+
+    Known shortcoming: runc reads the file inside the container, after the
+    mounts; pyrunc reads it from the host before them, so a passwd that a
+    mount provides, or one whose path leaves the rootfs through a symlink, is
+    not consulted and HOME is "/".
+    """
+    path = os.path.realpath(os.path.join(rootfs, "etc", "passwd"))
+    if not path.startswith(rootfs.rstrip("/") + "/"):
+        return "/"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) >= 6 and fields[2] == str(uid):
+                    return fields[5] or "/"
+    except OSError:
+        pass
+    return "/"
 
 
 class RootfsPlanner:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from pyrunc.spec.validate import spec_error
 
-Config = dict[str, Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Config = dict[str, Any]
 
 # getrlimit(2): the resources Linux knows. The spec wants an error for a type
 # that cannot be mapped to a kernel interface (runc: "wrong rlimit value").

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
-from typing import Any
 
 from pyrunc.errors import SpecError
+from pyrunc.log import get_logger
 from pyrunc.spec.checks import check_config, deprecation_warnings
 from pyrunc.spec.validate import DOCUMENT, validate
 
-log = logging.getLogger("pyrunc.spec")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+log = get_logger("pyrunc.spec")
 
 _JSON_TYPES = {
     dict: "object",

@@ -16,14 +16,17 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import Any
 
 from pyrunc.errors import SpecError
 
-SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "config.schema.json")
 DOCUMENT = "config.json"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -65,7 +68,7 @@ def spec_error(path: Sequence[str | int] | str, text: str) -> SpecError:
 
 def load_schema() -> dict[str, Any]:
     """Return the schema document (parsed anew on each call)."""
-    with SCHEMA_PATH.open(encoding="utf-8") as src:
+    with open(SCHEMA_PATH, encoding="utf-8") as src:
         schema: dict[str, Any] = json.load(src)
     return schema
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from pyrunc.errors import SpecError
+from pyrunc.log import Logging
 from pyrunc.spec.checks import (
     RLIMIT_TYPES,
     check_config,
@@ -1217,7 +1217,7 @@ def test_load_config_validates_and_checks(write_bundle: Callable[[Any], Path]) -
 
 
 def test_relative_mount_destination_is_a_warning(
-    write_bundle: Callable[[Any], Path],
+    write_bundle: Callable[[Any], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = variant(
         add("mounts", {"destination": "data", "type": "tmpfs", "source": "tmpfs"})
@@ -1226,17 +1226,11 @@ def test_relative_mount_destination_is_a_warning(
         "mount destination data is not absolute. Support for non-absolute mount "
         "destinations will be removed in a future release."
     ]
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("pyrunc.spec")
-    logger.addHandler(handler)
-    try:
-        load_config(str(write_bundle(config)))
-    finally:
-        logger.removeHandler(handler)
-    assert [r.getMessage() for r in records] == deprecation_warnings(config)
-    assert records[0].levelno == logging.WARNING
+    Logging(None, "json", debug=False)  # log lines to the (captured) stderr
+    load_config(str(write_bundle(config)))
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["msg"] for line in lines] == deprecation_warnings(config)
+    assert {line["level"] for line in lines} == {"warning"}
 
 
 # ---- how validate() runs --------------------------------------------------------
@@ -1287,7 +1281,7 @@ def test_valid_config_does_not_import_jsonschema(
 def test_generated_module_in_tree_is_current() -> None:
     """pyrunc/spec/_validator.py, when present, comes from the current schema."""
     fastjsonschema = pytest.importorskip("fastjsonschema")
-    generated = SCHEMA_PATH.with_name("_validator.py")
+    generated = Path(SCHEMA_PATH).with_name("_validator.py")
     if not generated.exists():
         pytest.skip(
             "no generated validator in this tree (setup.py writes it at build time)"
