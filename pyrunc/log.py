@@ -28,7 +28,7 @@ def _timestamp() -> str:
 def format_json(level: int, message: str) -> str:
     """Return a line as runc writes it with --log-format json."""
     line = {"level": _NAMES[level], "msg": message, "time": _timestamp()}
-    return json.dumps(line)
+    return json.dumps(line, separators=(",", ":"))
 
 
 def format_text(level: int, message: str) -> str:

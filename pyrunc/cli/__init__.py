@@ -7,12 +7,13 @@ the cost of starting pyrunc does not grow with the number of commands.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 
 from pyrunc import SPEC_VERSION, __version__
+from pyrunc.cli.args import HelpShown, Namespace, Parser
 from pyrunc.errors import PyruncError, UsageError
+from pyrunc.log import Logging
 
 DEFAULT_ROOT = "/run/pyrunc"
 
@@ -31,13 +32,11 @@ COMMANDS = {
     "state": ("state", "output the state of a container"),
 }
 
-GLOBAL_VALUE_FLAGS = {"--root", "--log", "--log-format", "--criu"}
-
 
 class Context:
     """The global flags, as every subcommand sees them."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: Namespace) -> None:
         self.root: str = args.root
         self.log: str | None = args.log
         self.log_format: str = args.log_format
@@ -54,41 +53,17 @@ if TYPE_CHECKING:
     class Command(Protocol):
         """What a subcommand module provides."""
 
-        def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+        def add_arguments(self, parser: Parser) -> None: ...
 
-        def run(self, args: argparse.Namespace, ctx: Context) -> int: ...
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser that raises instead of printing usage and exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+        def run(self, args: Namespace, ctx: Context) -> int: ...
 
 
-class _Version(argparse.Action):
-    """Print pyrunc's and the spec's versions on two lines, as runc does."""
-
-    def __call__(self, *args: object, **kwargs: object) -> None:
-        sys.stdout.write(f"pyrunc version {__version__}\nspec: {SPEC_VERSION}\n")
-        raise SystemExit(0)
+_GLOBAL_VALUE_FLAGS = {"--root", "--log", "--log-format", "--criu", "--rootless"}
 
 
-def _find_command(argv: list[str]) -> str | None:
-    """Return the subcommand named in argv, skipping the global flags."""
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in GLOBAL_VALUE_FLAGS:
-            skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
-
-
-def _build_parser(command: str | None) -> _Parser:
-    parser = _Parser(prog="pyrunc", description="an OCI container runtime")
+def _global_parser() -> Parser:
+    parser = Parser("pyrunc", "an OCI container runtime")
+    parser.commands = {name: text for name, (_, text) in COMMANDS.items()}
     parser.add_argument(
         "--root", default=DEFAULT_ROOT, help="root directory for container state"
     )
@@ -103,14 +78,27 @@ def _build_parser(command: str | None) -> _Parser:
     )
     parser.add_argument("--criu", default="criu", help="path to the criu binary")
     parser.add_argument(
-        "-v", "--version", action=_Version, nargs=0, help="print the version"
+        "-v", "--version", action="store_true", help="print the version"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        if name == command:
-            _load(module_name).add_arguments(sub)
+    parser.add_argument("words", nargs="*", metavar="COMMAND")
     return parser
+
+
+def _early_log(argv: list[str]) -> Logging:
+    """Return the log the global flags ask for, read before full parsing.
+
+    An error in the arguments themselves must still reach the --log file.
+    """
+    values: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        name, has_value, text = word.partition("=")
+        if not word.startswith("-"):
+            break
+        if name in _GLOBAL_VALUE_FLAGS and not has_value:
+            text = next(words, "")
+        values[name] = text
+    return Logging(values.get("--log"), values.get("--log-format", "text"), False)
 
 
 def _load(module_name: str) -> Command:
@@ -122,21 +110,34 @@ def _load(module_name: str) -> Command:
 def main(argv: list[str] | None = None) -> int:
     """Run one pyrunc command; return the process exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    command = _find_command(argv)
-    from pyrunc.log import Logging
-
-    logs = Logging(None, "text", False)
+    logs = _early_log(argv)
     try:
-        parser = _build_parser(command if command in COMMANDS else None)
+        parser = _global_parser()
         args = parser.parse_args(argv)
         logs = Logging(args.log, args.log_format, args.debug)
-        if args.command is None:
-            parser.print_help()
+        if args.version:
+            sys.stdout.write(f"pyrunc version {__version__}\nspec: {SPEC_VERSION}\n")
             return 0
-        ctx = Context(args)
-        return _load(COMMANDS[args.command][0]).run(args, ctx)
+        if not args.words:
+            sys.stdout.write(parser.format_help())
+            return 0
+        return _run_command(args.words[0], args.words[1:], Context(args))
+    except HelpShown:
+        return 0
     except PyruncError as err:
         logs.error(str(err))
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _run_command(name: str, argv: list[str], ctx: Context) -> int:
+    if name not in COMMANDS:
+        raise UsageError(f"no such command: {name}")
+    module_name, help_text = COMMANDS[name]
+    command = _load(module_name)
+    parser = Parser(f"pyrunc {name}", help_text)
+    command.add_arguments(parser)
+    args = parser.parse_args(argv)
+    args.command = name
+    return command.run(args, ctx)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyrunc.container import CreateOptions
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_container_id(parser: argparse.ArgumentParser) -> None:
+
+def add_container_id(parser: Parser) -> None:
     """Add the positional container ID."""
     parser.add_argument(
         "container_id", metavar="CONTAINER_ID", help="the container's unique name"
     )
 
 
-def add_create_flags(parser: argparse.ArgumentParser) -> None:
+def add_create_flags(parser: Parser) -> None:
     """Add the flags that `create` and `run` share."""
     parser.add_argument(
         "-b", "--bundle", default=".", help="path to the root of the bundle"
@@ -31,7 +33,7 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     add_container_id(parser)
 
 
-def create_options(args: argparse.Namespace) -> CreateOptions:
+def create_options(args: Namespace) -> CreateOptions:
     """Return the CreateOptions the parsed flags ask for."""
     return CreateOptions(
         bundle=args.bundle,

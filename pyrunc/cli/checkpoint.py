@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyrunc.cli import Context
 from pyrunc.errors import NotSupportedError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_arguments(parser: Parser) -> None:
     """Accept runc's usual flags so callers can probe the command."""
     parser.add_argument("--image-path")
     parser.add_argument("--work-path")
     parser.add_argument("container_id", nargs="?", metavar="CONTAINER_ID")
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Refuse: checkpoint and restore through CRIU are not implemented.
 
     Raises:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyrunc import container
 from pyrunc.cli import Context
 from pyrunc.cli._common import add_create_flags, create_options
 from pyrunc.errors import PyruncError
 from pyrunc.state import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_arguments(parser: Parser) -> None:
     """Add create's flags."""
     add_create_flags(parser)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Create the container.
 
     Raises:

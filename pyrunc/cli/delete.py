@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 
 from pyrunc import container
@@ -11,8 +10,12 @@ from pyrunc.cli._common import add_container_id
 from pyrunc.errors import StateError
 from pyrunc.state import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_arguments(parser: Parser) -> None:
     """Add delete's flags."""
     parser.add_argument(
         "-f", "--force", action="store_true", help="kill a running container"
@@ -20,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_container_id(parser)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Delete the container; with --force a missing one is not an error.
 
     Raises:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-from typing import TYPE_CHECKING
 
 from pyrunc.features import features
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pyrunc.cli import Context
+    from pyrunc.cli.args import Namespace, Parser
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: Parser) -> None:
     """Add nothing: ``features`` takes no flags."""
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Print the features document, indented by four spaces.
 
     Raises SyscallError if the kernel's capabilities cannot be read.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -14,10 +13,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyrunc.cli.args import Namespace, Parser
+
 _COLUMNS = ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: Parser) -> None:
     """Add list's flags."""
     parser.add_argument("-f", "--format", default="table", choices=["table", "json"])
     parser.add_argument("-q", "--quiet", action="store_true", help="display only IDs")
@@ -48,7 +49,7 @@ def _table(states: list[dict[str, Any]]) -> str:
     )
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Print the containers as a table, JSON or bare IDs."""
     states = _states(Store(ctx.root))
     if args.quiet:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import signal
@@ -14,6 +13,10 @@ from pyrunc.cli._common import add_create_flags, create_options
 from pyrunc.errors import PyruncError
 from pyrunc.process import launcher
 from pyrunc.state import Store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
 # Signals a foreground run passes on to the container's init.
 _FORWARDED = [
@@ -28,7 +31,7 @@ _FORWARDED = [
 ]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: Parser) -> None:
     """Add run's flags: create's, plus --detach and --keep."""
     parser.add_argument(
         "-d", "--detach", action="store_true", help="do not wait for the container"
@@ -48,7 +51,7 @@ def _forward_signals(pid: int) -> None:
         signal.signal(sig, forward)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Run the container; return its exit status (128+N when killed by signal N).
 
     Raises:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-from typing import TYPE_CHECKING
 
 from pyrunc.errors import SyscallError, UsageError
 from pyrunc.spec.default import default_config
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pyrunc.cli import Context
+    from pyrunc.cli.args import Namespace, Parser
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: Parser) -> None:
     """Add runc's flags of ``spec``: --bundle and --rootless."""
     parser.add_argument(
         "-b", "--bundle", default=".", help="path to the root of the bundle directory"
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Write the template config.json into the bundle, tab-indented as runc does.
 
     Raises UsageError if config.json exists already and SyscallError if it

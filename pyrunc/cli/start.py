@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
-
 from pyrunc import container
 from pyrunc.cli import Context
 from pyrunc.cli._common import add_container_id
 from pyrunc.state import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_arguments(parser: Parser) -> None:
     """Add start's arguments."""
     add_container_id(parser)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Start the container."""
     container.start(Store(ctx.root), args.container_id)
     return 0

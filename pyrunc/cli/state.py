@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
@@ -10,13 +9,17 @@ from pyrunc.cli import Context
 from pyrunc.cli._common import add_container_id
 from pyrunc.state import Store
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc.cli.args import Namespace, Parser
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_arguments(parser: Parser) -> None:
     """Add state's arguments."""
     add_container_id(parser)
 
 
-def run(args: argparse.Namespace, ctx: Context) -> int:
+def run(args: Namespace, ctx: Context) -> int:
     """Print the state document.
 
     Raises:
