@@ -78,8 +78,15 @@ static int open_in_root(int rootfd, const char *path, int flags)
         .flags = (unsigned long long)(flags | O_CLOEXEC),
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
-    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    int fd, tries;
 
+    /* the kernel answers EAGAIN when a mount or rename anywhere on the host
+     * raced with a ".." in the walk; the walk is then simply repeated */
+    for (tries = 0; tries < 128; tries++) {
+        fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        if (fd >= 0 || errno != EAGAIN)
+            break;
+    }
     return fd < 0 ? -errno : fd;
 }
 
@@ -94,26 +101,53 @@ static const char *split_last(char *path)
     return slash + 1;
 }
 
+/* Continue a walk at the target of the dangling symlink name in parent:
+ * rewrite path, whose first `done` bytes led to it, to the target followed by
+ * the rest of path. An absolute target starts again at the root. */
+static int follow_dangling(int parent, const char *name, char *path, size_t done,
+                           const char *parent_path)
+{
+    char target[PATH_MAX], next[PATH_MAX];
+    ssize_t n = readlinkat(parent, name, target, sizeof(target) - 1);
+    int len;
+
+    if (n < 0)
+        return errno == EINVAL ? -ENOTDIR : -errno;
+    target[n] = '\0';
+    if (target[0] == '/' || !parent_path)
+        len = snprintf(next, sizeof(next), "%s%s", target, path + done);
+    else
+        len = snprintf(next, sizeof(next), "%s/%s%s", parent_path, target, path + done);
+    if (len < 0 || (size_t)len >= sizeof(next))
+        return -ENAMETOOLONG;
+    strcpy(path, next + strspn(next, "/"));
+    return 0;
+}
+
 /* Open the directory rel inside rootfd, creating what is missing. Every
  * prefix is resolved with the root as its root, so a symlink never leads
- * out of it. */
+ * out of it; a dangling symlink on the way is followed inside the root and
+ * its target created. */
 static int mkdir_in_root(int rootfd, const char *rel)
 {
-    char prefix[PATH_MAX];
-    size_t len = strlen(rel);
-    size_t i;
+    char path[PATH_MAX], prefix[PATH_MAX];
+    size_t len, i;
+    int links = 0;
 
-    if (len >= sizeof(prefix))
+    if (strlen(rel) >= sizeof(path))
         return -ENAMETOOLONG;
-    if (len == 0 || strcmp(rel, ".") == 0)
+    strcpy(path, rel);
+restart:
+    len = strlen(path);
+    if (len == 0 || strcmp(path, ".") == 0)
         return open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
-    for (i = 0; i <= len; i++) {
+    for (i = 1; i <= len; i++) {
         int fd, parent, ret;
-        const char *last;
+        const char *last, *name;
 
-        if (rel[i] != '/' && rel[i] != '\0')
+        if (path[i] != '/' && path[i] != '\0')
             continue;
-        memcpy(prefix, rel, i);
+        memcpy(prefix, path, i);
         prefix[i] = '\0';
         fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
         if (fd >= 0) {
@@ -125,11 +159,18 @@ static int mkdir_in_root(int rootfd, const char *rel)
         if (fd != -ENOENT)
             return fd;
         last = split_last(prefix);
+        name = last ? last : prefix;
         parent = open_in_root(rootfd, last ? prefix : ".", O_PATH | O_DIRECTORY);
         if (parent < 0)
             return parent;
-        ret = mkdirat(parent, last ? last : prefix, 0755);
-        ret = (ret < 0 && errno != EEXIST) ? -errno : 0;
+        ret = mkdirat(parent, name, 0755) < 0 ? -errno : 0;
+        if (ret == -EEXIST) {
+            ret = ++links > 40 ? -ELOOP : follow_dangling(parent, name, path, i, last ? prefix : NULL);
+            close(parent);
+            if (ret < 0)
+                return ret;
+            goto restart;
+        }
         close(parent);
         if (ret < 0)
             return ret;
@@ -708,6 +749,18 @@ static int run_step(struct executor *ex, const struct pyrunc_step *s)
         return mount(s->source, s->target, s->fstype, s->flags, s->data) < 0 ? -errno : 0;
     case PYRUNC_OP_MOUNT_IN_ROOT:
         return do_mount_in_root(s);
+    case PYRUNC_OP_MKDIR_IN_ROOT: {
+        int rootfd = open_root(s->root), fd;
+
+        if (rootfd < 0)
+            return rootfd;
+        fd = mkdir_in_root(rootfd, s->target);
+        close(rootfd);
+        if (fd < 0)
+            return fd;
+        close(fd);
+        return 0;
+    }
     case PYRUNC_OP_SETATTR_IN_ROOT:
         return do_setattr_in_root(s);
     case PYRUNC_OP_MKNOD_IN_ROOT:

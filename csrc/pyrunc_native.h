@@ -17,6 +17,7 @@ enum pyrunc_op {
     PYRUNC_OP_REPORT_PID,       /* tell the parent who we are (SCM_CREDENTIALS) */
     PYRUNC_OP_MOUNT,            /* mount(source, target, fstype, flags, data) */
     PYRUNC_OP_MOUNT_IN_ROOT,    /* mount onto root/target, created safely */
+    PYRUNC_OP_MKDIR_IN_ROOT,    /* root/target and its parents, as missing */
     PYRUNC_OP_SETATTR_IN_ROOT,  /* mount_setattr, recursive: num: attr_set, attr_clr */
     PYRUNC_OP_MKNOD_IN_ROOT,    /* num: mode, device, uid, gid */
     PYRUNC_OP_SYMLINK_IN_ROOT,  /* target: the link; source: what it points to */

@@ -9,7 +9,7 @@ from pyrunc._sys import OP, Step
 from pyrunc.errors import SpecError
 from pyrunc.log import get_logger
 from pyrunc.process.namespaces import SYNC_HOOKS, NamespacePlan, namespace_types
-from pyrunc.process.rootfs import RootfsPlanner
+from pyrunc.process.rootfs import RootfsPlanner, relative
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -309,6 +309,16 @@ def init_plan(
                 num=(size.get("height", 0), size.get("width", 0)),
             )
         )
+    # like runc, a missing cwd is made (as root, before the user switch)
+    cwd = process.get("cwd", "/")
+    steps.append(
+        Step(
+            OP.PYRUNC_OP_MKDIR_IN_ROOT,
+            f"create cwd {cwd}",
+            root="/",
+            target=relative(cwd),
+        )
+    )
     steps += identity_steps(process)
     umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
     steps.append(Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,)))
