@@ -43,6 +43,10 @@ class Context:
         self.debug: bool = args.debug
         self.systemd_cgroup: bool = args.systemd_cgroup
         self.rootless: str = args.rootless
+        if self.rootless not in ("auto", "true", "false"):
+            raise UsageError(
+                f"--rootless: {self.rootless!r} is not auto, true or false"
+            )
         self.criu: str = args.criu
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pyrunc.container import CreateOptions
+from pyrunc.errors import NotSupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pyrunc.cli import Context
     from pyrunc.cli.args import Namespace, Parser
 
 
@@ -31,6 +33,19 @@ def add_create_flags(parser: Parser) -> None:
     )
     parser.add_argument("--preserve-fds", type=int, default=0, help="extra fds to pass")
     add_container_id(parser)
+
+
+def check_cgroup_driver(ctx: Context) -> None:
+    """Refuse --systemd-cgroup, whose driver pyrunc does not have.
+
+    Raises:
+        NotSupportedError: --systemd-cgroup was given.
+    """
+    if ctx.systemd_cgroup:
+        raise NotSupportedError(
+            "--systemd-cgroup: the systemd cgroup driver is not supported by pyrunc;"
+            " leave the flag out to manage cgroups through cgroupfs"
+        )
 
 
 def create_options(args: Namespace) -> CreateOptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyrunc import container
 from pyrunc.cli import Context
-from pyrunc.cli._common import add_create_flags, create_options
+from pyrunc.cli._common import add_create_flags, check_cgroup_driver, create_options
 from pyrunc.errors import PyruncError
 from pyrunc.state import Store
 
@@ -24,6 +24,7 @@ def run(args: Namespace, ctx: Context) -> int:
     Raises:
         PyruncError: creation failed; the message says why.
     """
+    check_cgroup_driver(ctx)
     try:
         container.create(Store(ctx.root), args.container_id, create_options(args))
     except PyruncError as err:

@@ -9,7 +9,7 @@ from types import FrameType
 
 from pyrunc import container
 from pyrunc.cli import Context
-from pyrunc.cli._common import add_create_flags, create_options
+from pyrunc.cli._common import add_create_flags, check_cgroup_driver, create_options
 from pyrunc.errors import PyruncError
 from pyrunc.process import launcher
 from pyrunc.state import Store
@@ -57,6 +57,7 @@ def run(args: Namespace, ctx: Context) -> int:
     Raises:
         PyruncError: create or start failed; nothing is left behind.
     """
+    check_cgroup_driver(ctx)
     store = Store(ctx.root)
     try:
         record = container.create(store, args.container_id, create_options(args))
