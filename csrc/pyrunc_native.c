@@ -541,22 +541,10 @@ static int do_set_caps(const struct pyrunc_step *s)
     return 0;
 }
 
-static int do_seccomp(const struct pyrunc_step *s)
-{
-    struct sock_fprog prog = {
-        .len = (unsigned short)s->num[0],
-        .filter = (struct sock_filter *)(void *)s->data,
-    };
-
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)s->flags, &prog) < 0)
-        return -errno;
-    return 0;
-}
-
-static int send_fd(int sock, int fd, const char *name)
+static int send_fd(int sock, int fd, const char *payload, size_t len)
 {
     char control[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+    struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
     struct msghdr msg = {
         .msg_iov = &iov,
         .msg_iovlen = 1,
@@ -572,6 +560,54 @@ static int send_fd(int sock, int fd, const char *name)
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
     return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static ssize_t read_all(int fd, char *buf, size_t size)
+{
+    size_t got = 0;
+
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* Load the filter. With a listener socket, the notify fd the kernel returns
+ * goes to the agent with the message the parent left in a pipe; the pipe is
+ * read before the filter can refuse the read. */
+static int do_seccomp(const struct pyrunc_step *s)
+{
+    static char message[65536];
+    struct sock_fprog prog = {
+        .len = (unsigned short)s->num[0],
+        .filter = (struct sock_filter *)(void *)s->data,
+    };
+    ssize_t len = 0;
+    int listener, ret;
+
+    if (s->fd >= 0) {
+        len = read_all((int)s->num[1], message, sizeof(message));
+        if (len < 0)
+            return (int)len;
+        close((int)s->num[1]);
+    }
+    listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)s->flags, &prog);
+    if (listener < 0)
+        return -errno;
+    if (s->fd < 0)
+        return 0;
+    ret = send_fd(s->fd, listener, message, (size_t)len);
+    close(listener);
+    close(s->fd);
+    return ret;
 }
 
 /* Bind the pty over the console file, creating it if needed. */
@@ -611,7 +647,7 @@ static int do_console(const struct pyrunc_step *s)
     }
     if (size.ws_row && size.ws_col)
         ioctl(slave, TIOCSWINSZ, &size);
-    ret = send_fd(s->fd, master, name);
+    ret = send_fd(s->fd, master, name, strlen(name));
     close(master);
     if (ret == 0 && s->target)
         ret = bind_console(name, s->target);

@@ -38,7 +38,9 @@ enum pyrunc_op {
     PYRUNC_OP_PRCTL,            /* num: option, arg2, arg3 */
     PYRUNC_OP_DROP_BOUNDING,    /* list[0]: capabilities to keep; num[0]: last cap */
     PYRUNC_OP_SET_CAPS,         /* list: effective, permitted, inheritable, ambient */
-    PYRUNC_OP_SECCOMP,          /* data: a BPF program of num[0] instructions */
+    PYRUNC_OP_SECCOMP,          /* data: BPF of num[0] instructions; flags: filter flags;
+                                 * with a listener: fd: the agent's socket, num[1]: a pipe
+                                 * holding the message sent with the notify fd */
     PYRUNC_OP_CONSOLE,          /* fd: console socket; num: rows, columns; target: console */
     PYRUNC_OP_JOIN_KEYRING,     /* data: the name of a new session keyring */
     PYRUNC_OP_SETSID,
@@ -87,6 +89,33 @@ struct pyrunc_msg {
  * or -errno when clone failed; the child never returns. */
 int pyrunc_spawn(unsigned long clone_flags, const struct pyrunc_step *steps, int nsteps,
                  int sync_fd);
+
+/* One rule of a seccomp filter: its arguments follow, in order, in a
+ * separate array of pyrunc_seccomp_arg. */
+struct pyrunc_seccomp_rule {
+    int syscall;
+    unsigned int action;
+    int nargs;
+};
+
+struct pyrunc_seccomp_arg {
+    unsigned int index;
+    int op;
+    unsigned long long value;
+    unsigned long long value_two;
+};
+
+/* Compile rules with libseccomp and write the BPF program to out_fd.
+ * Returns 0 or -errno; *failed_rule names a rule libseccomp refused. */
+int pyrunc_seccomp_compile(unsigned int default_action, const unsigned int *arches, int narches,
+                           const struct pyrunc_seccomp_rule *rules, int nrules,
+                           const struct pyrunc_seccomp_arg *args, int out_fd, int *failed_rule);
+
+/* The native number of a syscall name, negative when unknown. */
+int pyrunc_seccomp_syscall(const char *name);
+
+/* The audit token of an architecture name ("x86_64"), 0 when unknown. */
+unsigned int pyrunc_seccomp_arch(const char *name);
 
 /* Thin syscall wrappers Python's os module lacks; each returns 0 or -errno. */
 int pyrunc_setns(int fd, int nstype);

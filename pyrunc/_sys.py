@@ -18,6 +18,7 @@ MSG_PID = lib.PYRUNC_MSG_PID
 MSG_ERROR = lib.PYRUNC_MSG_ERROR
 MSG_READY = lib.PYRUNC_MSG_READY
 MSG_SIZE = ffi.sizeof("struct pyrunc_msg")
+_U64 = (1 << 64) - 1
 
 
 class Step:
@@ -177,3 +178,42 @@ def parse_msg(raw: bytes) -> tuple[int, int, int, int]:
     """Unpack one child message into (kind, step, err, value)."""
     kind, step, err, value = struct.unpack("4i", raw[:MSG_SIZE])
     return kind, step, err, value
+
+
+def seccomp_syscall(name: str) -> int:
+    """Return the native number of a syscall name, negative if libseccomp lacks it."""
+    return int(lib.pyrunc_seccomp_syscall(name.encode()))
+
+
+def seccomp_arch(name: str) -> int:
+    """Return libseccomp's token of an architecture name, 0 if unknown."""
+    return int(lib.pyrunc_seccomp_arch(name.encode()))
+
+
+def seccomp_compile(
+    default: int,
+    arches: list[int],
+    rules: list[tuple[int, int, list[tuple[int, int, int, int]]]],
+    out_fd: int,
+) -> None:
+    """Compile rules (syscall, action, conditions) into BPF written to out_fd.
+
+    Raises:
+        SyscallError: libseccomp refused the filter; the path names the rule.
+    """
+    c_rules = ffi.new("struct pyrunc_seccomp_rule[]", max(len(rules), 1))
+    conditions = [c for _, _, conds in rules for c in conds]
+    c_args = ffi.new("struct pyrunc_seccomp_arg[]", max(len(conditions), 1))
+    for slot, (number, action, conds) in zip(c_rules, rules, strict=False):
+        slot.syscall, slot.action, slot.nargs = number, action, len(conds)
+    for slot, (index, op, value, value_two) in zip(c_args, conditions, strict=False):
+        slot.index, slot.op = index, op
+        slot.value, slot.value_two = value & _U64, value_two & _U64
+    c_arches = ffi.new("unsigned int[]", arches or [0])
+    failed = ffi.new("int *")
+    ret = lib.pyrunc_seccomp_compile(
+        default, c_arches, len(arches), c_rules, len(rules), c_args, out_fd, failed
+    )
+    if ret < 0:
+        where = f"rule for syscall {rules[failed[0]][0]}" if failed[0] >= 0 else ""
+        raise SyscallError("compile seccomp filter", -ret, where)

@@ -11,6 +11,7 @@ Which operation each status allows:
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import signal
@@ -18,9 +19,9 @@ import socket
 import time
 from contextlib import ExitStack, suppress
 
-from pyrunc import hooks
+from pyrunc import SPEC_VERSION, hooks
 from pyrunc.cgroups import Manager
-from pyrunc.errors import PyruncError, StateError, UsageError
+from pyrunc.errors import PyruncError, SeccompError, StateError, UsageError
 from pyrunc.log import get_logger
 from pyrunc.process import launcher, namespaces
 from pyrunc.process.plan import InitOptions, init_plan
@@ -40,6 +41,8 @@ from pyrunc.state import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from pyrunc.seccomp import Filter
 
 log = get_logger(__name__)
 
@@ -72,7 +75,7 @@ class CreateOptions:
 
 def _hook_state(record: Record, status: Status) -> dict[str, Any]:
     return {
-        "ociVersion": "1.2.0",
+        "ociVersion": SPEC_VERSION,
         "id": record.id,
         "status": status.value,
         "pid": record.pid,
@@ -157,6 +160,7 @@ class Creator:
             self.spec, self.bundle, rootfs, self.cgroup.mount_steps()
         )
         listen = listen_fds()
+        notify = self._seccomp_notify(closing)
         init_opts = InitOptions(
             start_fd=start_fd,
             console_fd=console,
@@ -167,6 +171,9 @@ class Creator:
             home=home_directory(
                 rootfs, self.spec["process"].get("user", {}).get("uid", 0)
             ),
+            seccomp=notify.filter,
+            listener_fd=notify.socket_fd,
+            message_fd=notify.read_fd,
         )
         steps = init_plan(self.spec, ns_plan, planner, init_opts)
         self.record = self._new_record(rootfs)
@@ -179,7 +186,16 @@ class Creator:
         undo.callback(launcher.kill, child)
         self.record.pid = child.pid
         self.record.pid_start = process_start_time(child.pid) or 0
+        notify.send_state(self.record)
         return self.record
+
+    def _seccomp_notify(self, closing: ExitStack) -> SeccompChannel:
+        profile = self.spec.get("linux", {}).get("seccomp")
+        if not profile:
+            return SeccompChannel(None, closing)
+        from pyrunc.seccomp import compile_filter
+
+        return SeccompChannel(compile_filter(profile), closing)
 
     def _console(self, closing: ExitStack) -> int:
         process = self.spec["process"]
@@ -239,6 +255,55 @@ class Creator:
         hooks.run_hooks(spec_hooks, "prestart", state)
         hooks.run_hooks(spec_hooks, "createRuntime", state)
         hooks.run_hooks(spec_hooks, "createContainer", state, enter_pid=pid)
+
+
+class SeccompChannel:
+    """A compiled filter and, when it notifies, the way to its agent.
+
+    runtime.md's seccomp listener gets the notify fd and the container's
+    state in one message. The init sends it when it loads the filter, long
+    after create has returned, so create connects to listenerPath now and
+    leaves the message in a pipe for the init to read.
+    """
+
+    def __init__(self, seccomp_filter: Filter | None, closing: ExitStack) -> None:
+        self.filter = seccomp_filter
+        self.socket_fd = self.read_fd = self.write_fd = -1
+        if seccomp_filter is None or not seccomp_filter.notifies:
+            return
+        path = seccomp_filter.listener_path or ""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        closing.callback(sock.close)
+        try:
+            sock.connect(path)
+        except OSError as err:
+            reason = (err.strerror or str(err)).lower()
+            raise SeccompError(
+                f"linux.seccomp.listenerPath: connect {path}: {reason}"
+            ) from err
+        self.socket_fd = sock.fileno()
+        self.read_fd, self.write_fd = os.pipe()
+        closing.callback(os.close, self.read_fd)
+        closing.callback(self._close_write)
+
+    def _close_write(self) -> None:
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
+
+    def send_state(self, record: Record) -> None:
+        """Leave the agent's message, with the init's pid, for the init to send."""
+        if self.filter is None or self.write_fd < 0:
+            return
+        message = {
+            "ociVersion": SPEC_VERSION,
+            "fds": ["seccompFd"],
+            "pid": record.pid,
+            "metadata": self.filter.listener_metadata,
+            "state": _hook_state(record, Status.CREATED),
+        }
+        os.write(self.write_fd, json.dumps(message).encode())
+        self._close_write()
 
 
 def listen_fds() -> int:

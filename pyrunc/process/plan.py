@@ -15,11 +15,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from pyrunc.seccomp import Filter
+
 log = get_logger(__name__)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_KEEPCAPS = 8
 PR_SET_NO_NEW_PRIVS = 38
+CAP_SYS_ADMIN = 21
 
 RLIMITS = {
     "RLIMIT_CPU": 0,
@@ -61,6 +64,9 @@ class InitOptions:
         keyring: str | None = None,
         no_pivot: bool = False,
         home: str = "/",
+        seccomp: Filter | None = None,
+        listener_fd: int = -1,
+        message_fd: int = -1,
     ) -> None:
         self.start_fd = start_fd
         self.console_fd = console_fd
@@ -69,6 +75,9 @@ class InitOptions:
         self.keyring = keyring
         self.no_pivot = no_pivot
         self.home = home
+        self.seccomp = seccomp
+        self.listener_fd = listener_fd
+        self.message_fd = message_fd
 
 
 def process_env(
@@ -121,7 +130,7 @@ def rlimit_steps(process: dict[str, Any]) -> list[Step]:
     return steps
 
 
-def identity_steps(process: dict[str, Any]) -> list[Step]:
+def identity_steps(process: dict[str, Any], keep_admin: bool = False) -> list[Step]:
     """Return the steps that switch to the process's user, groups, cwd and capabilities.
 
     Capabilities survive the switch to a non-root user only with keep-caps,
@@ -165,16 +174,21 @@ def identity_steps(process: dict[str, Any]) -> list[Step]:
             target=process.get("cwd", "/"),
         ),
         Step(OP.PYRUNC_OP_PRCTL, "clear keep capabilities", num=(PR_SET_KEEPCAPS, 0)),
-        Step(OP.PYRUNC_OP_SET_CAPS, "set capabilities", ints=capability_sets(caps)),
+        Step(
+            OP.PYRUNC_OP_SET_CAPS,
+            "set capabilities",
+            ints=capability_sets(caps, keep_admin),
+        ),
     ]
     return steps
 
 
-def capability_sets(caps: dict[str, list[str]]) -> list[int]:
+def capability_sets(caps: dict[str, list[str]], keep_admin: bool = False) -> list[int]:
     """Return the effective, permitted, inheritable and ambient masks to apply.
 
     The kernel raises an ambient capability only if it is both permitted and
-    inheritable; like runc, pyrunc leaves out the others with a warning.
+    inheritable; like runc, pyrunc leaves out the others. keep_admin adds
+    CAP_SYS_ADMIN to effective and permitted (see keeps_admin_for_seccomp).
 
     Raises:
         SpecError: a capability name is unknown.
@@ -183,6 +197,9 @@ def capability_sets(caps: dict[str, list[str]]) -> list[int]:
         capabilities.mask(caps.get(name, []))
         for name in ("effective", "permitted", "inheritable", "ambient")
     )
+    if keep_admin:
+        admin = 1 << CAP_SYS_ADMIN
+        effective, permitted = effective | admin, permitted | admin
     allowed = ambient & permitted & inheritable
     if allowed != ambient:
         log.debug(
@@ -242,15 +259,52 @@ def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
             OP.PYRUNC_OP_CLOSE_FDS,
             "close runtime files",
             num=(3 + opts.extra_fds,),
-            ints=[opts.start_fd],
+            ints=[opts.start_fd, opts.listener_fd, opts.message_fd],
         ),
         Step(
             OP.PYRUNC_OP_PRCTL, "clear parent death signal", num=(PR_SET_PDEATHSIG, 0)
         ),
         Step(OP.PYRUNC_OP_READY, "report ready"),
         Step(OP.PYRUNC_OP_WAIT_START, "wait for start", fd=opts.start_fd),
+        *seccomp_steps(process, opts),
         Step(OP.PYRUNC_OP_EXEC, f"exec {args[0]}", argv=list(args), envp=env),
     ]
+
+
+def keeps_admin_for_seccomp(process: dict[str, Any], opts: InitOptions) -> bool:
+    """Tell whether CAP_SYS_ADMIN must outlive the other capabilities.
+
+    Without no_new_privs the kernel loads a filter only for a process with
+    CAP_SYS_ADMIN; when the process is not to keep it, the init holds it
+    until the filter is in and drops it with one more capset, the only call
+    besides execve that then meets the filter.
+    """
+    if opts.seccomp is None or process.get("noNewPrivileges"):
+        return False
+    caps = process.get("capabilities") or {}
+    return "CAP_SYS_ADMIN" not in caps.get("effective", [])
+
+
+def seccomp_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
+    """Return the steps that load the filter, last before execve."""
+    if opts.seccomp is None:
+        return []
+    steps = [
+        Step(
+            OP.PYRUNC_OP_SECCOMP,
+            "load seccomp filter",
+            data=opts.seccomp.program,
+            flags=opts.seccomp.flags,
+            fd=opts.listener_fd,
+            num=(opts.seccomp.instructions, opts.message_fd),
+        )
+    ]
+    if keeps_admin_for_seccomp(process, opts):
+        caps = process.get("capabilities") or {}
+        steps.append(
+            Step(OP.PYRUNC_OP_SET_CAPS, "set capabilities", ints=capability_sets(caps))
+        )
+    return steps
 
 
 def needs_create_hooks(spec: dict[str, Any]) -> bool:
@@ -319,7 +373,7 @@ def init_plan(
             target=relative(cwd),
         )
     )
-    steps += identity_steps(process)
+    steps += identity_steps(process, keeps_admin_for_seccomp(process, opts))
     umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
     steps.append(Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,)))
     if process.get("noNewPrivileges"):
