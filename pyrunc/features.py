@@ -39,17 +39,30 @@ def features() -> dict[str, Any]:
 
 
 def _linux() -> dict[str, Any]:
-    # Seccomp, AppArmor, SELinux, Intel RDT and id-mapped mounts are not
-    # implemented, so each reports enabled false.
+    # AppArmor, SELinux, Intel RDT and id-mapped mounts are not implemented,
+    # so each reports enabled false.
     return {
         "namespaces": list(NAMESPACES),
         "capabilities": capabilities.known(),
         "cgroup": dict(CGROUP),
-        "seccomp": _disabled(),
+        "seccomp": _seccomp(),
         "apparmor": _disabled(),
         "selinux": _disabled(),
         "intelRdt": _disabled(),
         "mountExtensions": {"idmap": _disabled()},
+    }
+
+
+def _seccomp() -> dict[str, Any]:
+    from pyrunc import seccomp
+
+    return {
+        "enabled": True,
+        "actions": sorted(seccomp.ACTIONS),
+        "operators": sorted(seccomp.OPERATORS),
+        "archs": sorted(f"SCMP_ARCH_{arch.upper()}" for arch in seccomp.ARCHITECTURES),
+        "knownFlags": sorted(seccomp.FLAGS),
+        "supportedFlags": sorted(seccomp.FLAGS),
     }
 
 

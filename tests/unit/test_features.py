@@ -96,9 +96,17 @@ def test_capabilities_are_those_the_kernel_knows() -> None:
     assert len(names) == min(last_cap(), max(CAPABILITIES.values())) + 1
 
 
+def test_seccomp_features_name_what_the_compiler_takes() -> None:
+    seccomp = features()["linux"]["seccomp"]
+    assert seccomp["enabled"] is True
+    assert "SCMP_ACT_NOTIFY" in seccomp["actions"]
+    assert "SCMP_CMP_MASKED_EQ" in seccomp["operators"]
+    assert "SCMP_ARCH_X86_64" in seccomp["archs"]
+
+
 def test_unimplemented_features_say_disabled() -> None:
     linux = features()["linux"]
-    for name in ("seccomp", "apparmor", "selinux", "intelRdt"):
+    for name in ("apparmor", "selinux", "intelRdt"):
         assert linux[name] == {"enabled": False}
     assert linux["mountExtensions"] == {"idmap": {"enabled": False}}
     assert linux["cgroup"] == {
