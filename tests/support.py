@@ -13,6 +13,7 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -320,3 +321,31 @@ def wait_for_file(path: Path, timeout: float = 5.0) -> bool:
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     return path.exists()
+
+
+def error_message(stderr: str) -> str:
+    """Return the msg of the last level=error line of a text log, unquoted."""
+    messages = [
+        json.loads(found[1])
+        for line in stderr.splitlines()
+        if "level=error" in line
+        and (found := re.search(r'msg=("(?:[^"\\]|\\.)*")', line))
+    ]
+    assert messages, f"no error line in {stderr!r}"
+    return str(messages[-1])
+
+
+@contextlib.contextmanager
+def traversable_dir() -> Iterator[Path]:
+    """Make a temporary directory that any user may traverse (0711); remove it after.
+
+    The root of a user namespace is not the host's root: it reaches a bundle
+    or a bind-mount source only through directories open to others, which
+    pytest's temporary directories are not.
+    """
+    path = Path(tempfile.mkdtemp(prefix="pyrunc-test-"))
+    try:
+        path.chmod(0o711)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
