@@ -76,7 +76,7 @@ def _hook_steps(hook: dict[str, Any], stdin: int, out: int) -> list[Step]:
         Step(OP.PYRUNC_OP_DUP2, "redirect hook stdout", fd=out, num=(1,)),
         Step(OP.PYRUNC_OP_DUP2, "redirect hook stderr", fd=out, num=(2,)),
         Step(OP.PYRUNC_OP_CLOSE_FDS, "close runtime files", num=(3,), ints=[]),
-        Step(OP.PYRUNC_OP_FIND_EXEC, f"hook {path}", target=path, data=""),
+        Step(OP.PYRUNC_OP_FIND_EXEC, f'exec: "{path}"', target=path, data=""),
         Step(OP.PYRUNC_OP_READY, "report ready"),
         Step(
             OP.PYRUNC_OP_EXEC,
@@ -95,7 +95,7 @@ def _wait(pid: int, timeout: int | None, path: str) -> int:
         if not poller.poll(None if timeout is None else timeout * 1000):
             signal.pidfd_send_signal(pidfd, signal.SIGKILL)
             os.waitpid(pid, 0)
-            raise HookError(f"hook {path}: timed out after {timeout}s")
+            raise HookError(f"{path}: timed out after {timeout}s")
     finally:
         os.close(pidfd)
     return launcher.wait(pid)
@@ -107,7 +107,8 @@ def run_hook(
     """Run one hook to completion, in the namespaces of enter_pid if given.
 
     Raises:
-        HookError: the hook could not start, exited non-zero or timed out.
+        HookError: the hook could not start, exited non-zero or timed out; the
+            message starts with the hook's path.
     """
     path = hook["path"]
     stdin = _stdin_pipe(json.dumps(state).encode())
@@ -119,7 +120,7 @@ def run_hook(
         child = launcher.start(0, steps, {})
         status = _wait(child.pid, hook.get("timeout"), path)
     except launcher.InitError as err:
-        raise HookError(f"run hook {path}: {err}") from err
+        raise HookError(str(err)) from err
     finally:
         for fd in (stdin, *ns_fds):
             os.close(fd)
@@ -127,7 +128,7 @@ def run_hook(
     os.close(out)
     if status != 0:
         detail = f", output: {output}" if output else ""
-        raise HookError(f"hook {path}: exit status {status}{detail}")
+        raise HookError(f"{path}: exit status {status}{detail}")
     log.debug("hook %s succeeded", path)
 
 
@@ -142,6 +143,9 @@ def run_hooks(
     Raises:
         HookError: a hook failed.
     """
-    for hook in spec_hooks.get(kind, []):
+    for index, hook in enumerate(spec_hooks.get(kind, [])):
         log.debug("running %s hook %s", kind, hook["path"])
-        run_hook(hook, state, enter_pid)
+        try:
+            run_hook(hook, state, enter_pid)
+        except HookError as err:
+            raise HookError(f"hooks.{kind}[{index}]: {err}") from err
