@@ -51,6 +51,7 @@ SYNC_HOOKS = 3  # run the hooks due before pivot_root
 # Types that only the children of the caller enter, so entering needs a fork.
 _FOR_CHILDREN = CLONE_NEWPID | CLONE_NEWTIME
 
+PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 
 
@@ -153,6 +154,8 @@ def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
     offsets = _time_offsets(spec)
     steps = [
         Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"),
+        # if the runtime dies during set-up, so does the child
+        Step(OP.PYRUNC_OP_PRCTL, "set parent death signal", num=(PR_SET_PDEATHSIG, 9)),
         Step(OP.PYRUNC_OP_PRCTL, "make init non-dumpable", num=(PR_SET_DUMPABLE, 0)),
     ]
     fast = not opened and "user" not in new and "time" not in new

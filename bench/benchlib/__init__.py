@@ -1,0 +1,1 @@
+"""Shared parts of the pyrunc benchmark: processes, bundles, cgroups, reports."""
