@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-
 from pyrunc._native import ffi, lib
 from pyrunc.errors import SyscallError
 
@@ -17,7 +15,6 @@ MSG_SYNC = lib.PYRUNC_MSG_SYNC
 MSG_PID = lib.PYRUNC_MSG_PID
 MSG_ERROR = lib.PYRUNC_MSG_ERROR
 MSG_READY = lib.PYRUNC_MSG_READY
-MSG_SIZE = ffi.sizeof("struct pyrunc_msg")
 _U64 = (1 << 64) - 1
 
 
@@ -174,12 +171,6 @@ def unshare(flags: int) -> None:
         raise SyscallError("unshare", -ret)
 
 
-def parse_msg(raw: bytes) -> tuple[int, int, int, int]:
-    """Unpack one child message into (kind, step, err, value)."""
-    kind, step, err, value = struct.unpack("4i", raw[:MSG_SIZE])
-    return kind, step, err, value
-
-
 def seccomp_syscall(name: str) -> int:
     """Return the native number of a syscall name, negative if libseccomp lacks it."""
     return int(lib.pyrunc_seccomp_syscall(name.encode()))
@@ -217,3 +208,44 @@ def seccomp_compile(
     if ret < 0:
         where = f"rule for syscall {rules[failed[0]][0]}" if failed[0] >= 0 else ""
         raise SyscallError("compile seccomp filter", -ret, where)
+
+
+def sync_pair() -> tuple[int, int]:
+    """Return the (parent, child) fds of a new sync socket.
+
+    Raises:
+        SyscallError: socketpair or setsockopt failed.
+    """
+    fds = ffi.new("int[2]")
+    ret = lib.pyrunc_sync_pair(fds)
+    if ret < 0:
+        raise SyscallError("socketpair", -ret)
+    return int(fds[0]), int(fds[1])
+
+
+def sync_recv(fd: int) -> tuple[tuple[int, int, int, int] | None, int]:
+    """Receive one child message: ((kind, step, err, value) or None at EOF, sender pid).
+
+    Raises:
+        SyscallError: recvmsg failed.
+    """
+    msg = ffi.new("struct pyrunc_msg *")
+    pid = ffi.new("int *")
+    ret = lib.pyrunc_sync_recv(fd, msg, pid)
+    if ret < 0:
+        raise SyscallError("recvmsg", -ret)
+    if ret == 0:
+        return None, 0
+    return (int(msg.kind), int(msg.step), int(msg.err), int(msg.value)), int(pid[0])
+
+
+def unix_connect(path: str) -> int:
+    """Return a new unix stream socket connected to path.
+
+    Raises:
+        SyscallError: the socket could not connect.
+    """
+    fd = lib.pyrunc_unix_connect(path.encode())
+    if fd < 0:
+        raise SyscallError("connect", -fd, path)
+    return int(fd)

@@ -10,11 +10,11 @@ executes the hook.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import select
 import signal
 
+from pyrunc import jsonio
 from pyrunc._sys import OP, Step
 from pyrunc.errors import HookError
 from pyrunc.log import get_logger
@@ -111,7 +111,7 @@ def run_hook(
             message starts with the hook's path.
     """
     path = hook["path"]
-    stdin = _stdin_pipe(json.dumps(state).encode())
+    stdin = _stdin_pipe(jsonio.dumps(state).encode())
     out = os.memfd_create("pyrunc-hook-output", os.MFD_CLOEXEC)
     enter, ns_fds = _enter_steps(enter_pid) if enter_pid else ([], [])
     steps = [Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"), *enter]

@@ -9,9 +9,10 @@ the lines itself.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
+
+from pyrunc import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,12 +29,12 @@ def _timestamp() -> str:
 def format_json(level: int, message: str) -> str:
     """Return a line as runc writes it with --log-format json."""
     line = {"level": _NAMES[level], "msg": message, "time": _timestamp()}
-    return json.dumps(line, separators=(",", ":"))
+    return jsonio.dumps(line, separators=(",", ":"))
 
 
 def format_text(level: int, message: str) -> str:
     """Return a line as runc writes it with the default text format."""
-    return f'time="{_timestamp()}" level={_NAMES[level]} msg={json.dumps(message)}'
+    return f'time="{_timestamp()}" level={_NAMES[level]} msg={jsonio.dumps(message)}'
 
 
 class _Sink:

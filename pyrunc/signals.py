@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import signal
+import _signal  # signal's C half: the numbers, without the enum classes
 
 from pyrunc.errors import UsageError
+
+# SIGKILL: 9, ... with aliases such as SIGIOT and SIGRTMIN
+_NUMBERS = {
+    name: value
+    for name, value in vars(_signal).items()
+    if name.startswith("SIG") and not name.startswith("SIG_") and isinstance(value, int)
+}
 
 
 def parse_signal(text: str) -> int:
@@ -15,13 +22,13 @@ def parse_signal(text: str) -> int:
     """
     if text.isascii() and text.isdigit():
         number = int(text)
-        if 0 < number < signal.NSIG:
+        if 0 < number < _signal.NSIG:
             return number
         raise UsageError(f'unknown signal "{text}"')
     name = text.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    value = getattr(signal.Signals, name, None) if name.isidentifier() else None
+    value = _NUMBERS.get(name)
     if value is None:
         raise UsageError(f'unknown signal "{text}"')
     return int(value)
@@ -30,14 +37,14 @@ def parse_signal(text: str) -> int:
 # Signals whose default action is not to end the process (ignore, stop, continue).
 _SPARING = frozenset(
     {
-        signal.SIGCHLD,
-        signal.SIGCONT,
-        signal.SIGURG,
-        signal.SIGWINCH,
-        signal.SIGSTOP,
-        signal.SIGTSTP,
-        signal.SIGTTIN,
-        signal.SIGTTOU,
+        _signal.SIGCHLD,
+        _signal.SIGCONT,
+        _signal.SIGURG,
+        _signal.SIGWINCH,
+        _signal.SIGSTOP,
+        _signal.SIGTSTP,
+        _signal.SIGTTIN,
+        _signal.SIGTTOU,
     }
 )
 

@@ -11,17 +11,14 @@ freezer.
 
 from __future__ import annotations
 
-import enum
+import contextlib
 import fcntl
-import json
 import os
-import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pyrunc import SPEC_VERSION
+from pyrunc import SPEC_VERSION, jsonio
 from pyrunc.errors import StateError
 
 TYPE_CHECKING = False
@@ -32,11 +29,14 @@ STATE_FILE = "state.json"
 START_FIFO = "exec.fifo"
 
 # runc's pattern: ASCII word characters and "+,-." (a range in its Go regexp).
-_VALID_ID = re.compile(r"[\w+,\-.]+", re.ASCII)
+# runc's rule: ASCII letters, digits and _ + , - . only
+_ID_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+,-."
+)
 
 
-class Status(str, enum.Enum):
-    """The status words of the OCI state."""
+class Status:
+    """The status words of the OCI state (plain strings: enum costs an import)."""
 
     CREATING = "creating"
     CREATED = "created"
@@ -91,7 +91,7 @@ def validate_id(container_id: str) -> None:
     """
     if not container_id:
         raise StateError("container id cannot be empty")
-    if container_id in (".", "..") or not _VALID_ID.fullmatch(container_id):
+    if container_id in (".", "..") or not _ID_CHARACTERS.issuperset(container_id):
         raise StateError(f"invalid container id format: {container_id}")
 
 
@@ -154,7 +154,7 @@ class Store:
         try:
             yield path
         except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_folder(path)
             raise
         finally:
             os.close(fd)
@@ -186,7 +186,7 @@ class Store:
         path = os.path.join(self.dir(container_id), STATE_FILE)
         try:
             with open(path, encoding="utf-8") as f:
-                return Record(**json.load(f))
+                return Record(**jsonio.loads(f.read()))
         except FileNotFoundError:
             raise StateError("container does not exist") from None
         except (ValueError, TypeError) as err:
@@ -195,18 +195,19 @@ class Store:
     def save(self, record: Record) -> None:
         """Write a container's record atomically."""
         write_atomic(
-            os.path.join(self.dir(record.id), STATE_FILE), json.dumps(record.to_dict())
+            os.path.join(self.dir(record.id), STATE_FILE),
+            jsonio.dumps(record.to_dict()),
         )
 
     def remove(self, container_id: str) -> None:
         """Remove a container's folder."""
-        shutil.rmtree(self.dir(container_id), ignore_errors=True)
+        remove_folder(self.dir(container_id))
 
     def fifo(self, container_id: str) -> str:
         """Return the path of the fifo a created container's init waits on."""
         return os.path.join(self.dir(container_id), START_FIFO)
 
-    def status(self, record: Record) -> Status:
+    def status(self, record: Record) -> str:
         """Derive a container's status from its init process and folder."""
         if not record.pid or process_start_time(record.pid) != record.pid_start:
             return Status.STOPPED
@@ -223,7 +224,7 @@ class Store:
             "ociVersion": SPEC_VERSION,
             "id": record.id,
             "pid": record.pid if status != Status.STOPPED else 0,
-            "status": status.value,
+            "status": status,
             "bundle": record.bundle,
             "rootfs": record.rootfs,
             "created": record.created,
@@ -263,3 +264,20 @@ def write_atomic(path: str, text: str) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.rename(tmp, path)
+
+
+def remove_folder(path: str) -> None:
+    """Remove a container's folder and the files in it, if it is there.
+
+    A container folder holds only files, so this stands in for shutil.rmtree,
+    which costs more to import than pyrunc spends here.
+    """
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(path, name))
+    with contextlib.suppress(FileNotFoundError):
+        os.rmdir(path)

@@ -26,5 +26,13 @@ fi
 [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
 "$venv/bin/pip" install -q --upgrade pip
 "$venv/bin/pip" install -q "$here${PYRUNC_EXTRAS:-}"
-ln -sf "$venv/bin/pyrunc" /usr/local/bin/pyrunc
+# The launcher runs Python with -I -S: no site processing (.pth files, the
+# distribution's sitecustomize), which every pyrunc call would otherwise pay;
+# the venv's packages are put on the path by hand instead.
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["platlib"])')
+launcher=$(mktemp /usr/local/bin/.pyrunc.XXXXXX)
+printf '#!%s -IS\nimport sys\nsys.path.append("%s")\nfrom pyrunc.cli import main\nsys.exit(main())\n' \
+    "$venv/bin/python3" "$site" >"$launcher"
+chmod 755 "$launcher"
+mv -f "$launcher" /usr/local/bin/pyrunc
 echo "installed $(/usr/local/bin/pyrunc --version | head -1) in $venv"

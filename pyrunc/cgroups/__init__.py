@@ -11,10 +11,12 @@ import errno
 import os
 import time
 
-from pyrunc._sys import OP, Step
 from pyrunc.errors import CgroupError
 from pyrunc.log import get_logger
-from pyrunc.process import mountopts as mo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pyrunc._sys import Step
 
 log = get_logger(__name__)
 
@@ -154,6 +156,9 @@ class Manager:
 
     def mount_steps(self) -> list[Step]:
         """Return a bind mount of each hierarchy's cgroup, for /sys/fs/cgroup."""
+        from pyrunc._sys import OP, Step  # the executor only when creating
+        from pyrunc.process import mountopts as mo
+
         steps = []
         for name, path in self.paths.items():
             sub = name.replace("name=", "") if name else "."

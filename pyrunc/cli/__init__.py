@@ -7,7 +7,6 @@ the cost of starting pyrunc does not grow with the number of commands.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 from pyrunc import SPEC_VERSION, __version__
@@ -106,7 +105,7 @@ def _early_log(argv: list[str]) -> Logging:
 
 
 def _load(module_name: str) -> Command:
-    module = importlib.import_module(f"pyrunc.cli.{module_name}")
+    module = __import__(f"pyrunc.cli.{module_name}", fromlist=["run"])
     command: Command = module
     return command
 

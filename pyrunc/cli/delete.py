@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 from pyrunc import container
 from pyrunc.cli import Context
 from pyrunc.cli._common import add_container_id
 from pyrunc.errors import StateError
-from pyrunc.state import Store
+from pyrunc.state import Store, remove_folder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,7 +34,7 @@ def run(args: Namespace, ctx: Context) -> int:
         if str(err) != "container does not exist":
             raise
         # a create that died before writing its state leaves a bare folder
-        shutil.rmtree(store.dir(args.container_id), ignore_errors=True)
+        remove_folder(store.dir(args.container_id))
         if not args.force:
             raise
     return 0

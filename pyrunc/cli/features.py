@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from pyrunc import jsonio
 from pyrunc.features import features
 
 TYPE_CHECKING = False
@@ -21,5 +20,5 @@ def run(args: Namespace, ctx: Context) -> int:
 
     Raises SyscallError if the kernel's capabilities cannot be read.
     """
-    print(json.dumps(features(), indent=4))
+    print(jsonio.dumps(features(), indent=4))
     return 0

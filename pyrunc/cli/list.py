@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+from pyrunc import jsonio
 from pyrunc.cli import Context
 from pyrunc.errors import StateError
 from pyrunc.state import Store
@@ -55,7 +55,7 @@ def run(args: Namespace, ctx: Context) -> int:
     if args.quiet:
         sys.stdout.write("".join(s["id"] + "\n" for s in states))
     elif args.format == "json":
-        sys.stdout.write(json.dumps(states or None, separators=(",", ":")) + "\n")
+        sys.stdout.write(jsonio.dumps(states or None, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(_table(states))
     return 0

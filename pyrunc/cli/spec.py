@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 
+from pyrunc import jsonio
 from pyrunc.errors import SyscallError, UsageError
 from pyrunc.spec.default import default_config
 
@@ -34,7 +34,7 @@ def run(args: Namespace, ctx: Context) -> int:
     cannot be written.
     """
     path = os.path.join(args.bundle, "config.json")
-    _create(path, json.dumps(default_config(args.spec_rootless), indent="\t"))
+    _create(path, jsonio.dumps(default_config(args.spec_rootless), indent="\t"))
     return 0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+from pyrunc import jsonio
 from pyrunc.cli import Context
 from pyrunc.cli._common import add_container_id
 from pyrunc.state import Store
@@ -28,5 +28,5 @@ def run(args: Namespace, ctx: Context) -> int:
     store = Store(ctx.root)
     with store.locked(args.container_id) as record:
         document = store.oci_state(record)
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    sys.stdout.write(jsonio.dumps(document, indent=2) + "\n")
     return 0

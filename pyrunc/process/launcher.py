@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import struct
 from collections.abc import Callable
 
 from pyrunc import _sys
@@ -19,8 +17,6 @@ from pyrunc.errors import PyruncError, SyscallError
 from pyrunc.log import get_logger
 
 log = get_logger(__name__)
-
-_UCRED = struct.Struct("3i")
 
 SyncHandler = Callable[[int], None]
 
@@ -52,19 +48,12 @@ class Child:
     """
 
     def __init__(
-        self, clone_pid: int, sock: socket.socket, handlers: dict[int, SyncHandler]
+        self, clone_pid: int, sync_fd: int, handlers: dict[int, SyncHandler]
     ) -> None:
         self.clone_pid = clone_pid
         self.pid = clone_pid
-        self.sock: socket.socket | None = sock
+        self.sync_fd = sync_fd
         self.handlers = handlers
-
-
-def socket_pair() -> tuple[socket.socket, socket.socket]:
-    """Return the (parent, child) ends of a sync socket."""
-    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    return parent, child
 
 
 def start(
@@ -79,12 +68,12 @@ def start(
         InitError: a step failed in the child.
         PyruncError: a handler failed.
     """
-    parent, child_end = socket_pair()
+    parent, child_end = _sys.sync_pair()
     plan = Plan(steps)
     try:
-        pid = _sys.spawn(clone_flags, plan, child_end.fileno())
+        pid = _sys.spawn(clone_flags, plan, child_end)
     finally:
-        child_end.close()
+        os.close(child_end)
     child = Child(pid, parent, handlers)
     try:
         _serve(child, plan)
@@ -92,42 +81,35 @@ def start(
         kill(child)
         raise
     finally:
-        parent.close()
-        child.sock = None
+        os.close(parent)
     return child
 
 
 def _serve(child: Child, plan: Plan) -> None:
-    assert child.sock is not None
     while True:
-        data, ancdata, _, _ = child.sock.recvmsg(
-            _sys.MSG_SIZE, socket.CMSG_SPACE(_UCRED.size)
-        )
-        if not data:
+        message, sender = _sys.sync_recv(child.sync_fd)
+        if message is None:
             status = _reap(child.clone_pid)
             raise PyruncError(f"container init exited before it was ready ({status})")
-        kind, index, err, value = _sys.parse_msg(data)
+        kind, index, err, value = message
         if kind == _sys.MSG_ERROR:
             _reap(child.clone_pid)
             raise InitError(plan.steps[index], err)
         if kind == _sys.MSG_PID:
-            _take_pid(child, ancdata)
+            _take_pid(child, sender)
         elif kind == _sys.MSG_SYNC:
             log.debug("init %d waits at sync point %d", child.pid, value)
             child.handlers[value](child.pid)
-            child.sock.send(b"G")
+            os.write(child.sync_fd, b"G")
         elif kind == _sys.MSG_READY:
             return
 
 
-def _take_pid(child: Child, ancdata: list[tuple[int, int, bytes]]) -> None:
-    for level, kind, raw in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            pid = _UCRED.unpack(raw[: _UCRED.size])[0]
-            if pid != child.clone_pid:
-                # the clone forked into its pid namespace and has exited
-                _reap(child.clone_pid)
-            child.pid = pid
+def _take_pid(child: Child, pid: int) -> None:
+    if pid != child.clone_pid:
+        # the clone forked into its pid namespace and has exited
+        _reap(child.clone_pid)
+    child.pid = pid
 
 
 def _reap(pid: int) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 
+from pyrunc import jsonio
 from pyrunc.errors import SpecError
 from pyrunc.log import get_logger
 from pyrunc.spec.checks import check_config, deprecation_warnings
@@ -55,7 +55,8 @@ def load_config(bundle: str) -> dict[str, Any]:
 def parse_config(raw: bytes | str) -> dict[str, Any]:
     """Parse config.json text; SpecError unless it is one JSON object."""
     try:
-        document = json.loads(raw, parse_constant=_reject_constant)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        document = jsonio.loads(text, parse_constant=_reject_constant)
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError, NaN
         raise SpecError(f"{DOCUMENT}: invalid JSON: {err}") from None
     if not isinstance(document, dict):
