@@ -27,6 +27,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <termios.h>
@@ -920,6 +921,72 @@ int pyrunc_spawn(unsigned long clone_flags, const struct pyrunc_step *steps, int
     if (pid == 0)
         run_steps(sync_fd, steps, nsteps);
     return pid;
+}
+
+int pyrunc_sync_pair(int fds[2])
+{
+    int on = 1;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+        return -errno;
+    if (setsockopt(fds[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0) {
+        int err = -errno;
+
+        close(fds[0]);
+        close(fds[1]);
+        return err;
+    }
+    return 0;
+}
+
+int pyrunc_sync_recv(int fd, struct pyrunc_msg *msg, int *pid)
+{
+    char control[CMSG_SPACE(sizeof(struct ucred))];
+    struct iovec iov = {.iov_base = msg, .iov_len = sizeof(*msg)};
+    struct msghdr hdr = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control,
+        .msg_controllen = sizeof(control),
+    };
+    struct cmsghdr *cmsg;
+    ssize_t n;
+
+    do {
+        n = recvmsg(fd, &hdr, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    *pid = 0;
+    for (cmsg = CMSG_FIRSTHDR(&hdr); cmsg; cmsg = CMSG_NXTHDR(&hdr, cmsg)) {
+        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+
+            memcpy(&cred, CMSG_DATA(cmsg), sizeof(cred));
+            *pid = cred.pid;
+        }
+    }
+    return (int)n;
+}
+
+int pyrunc_unix_connect(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    int fd;
+
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(addr.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    return fd;
 }
 
 int pyrunc_setns(int fd, int nstype)

@@ -117,6 +117,17 @@ int pyrunc_seccomp_syscall(const char *name);
 /* The audit token of an architecture name ("x86_64"), 0 when unknown. */
 unsigned int pyrunc_seccomp_arch(const char *name);
 
+/* A close-on-exec SOCK_SEQPACKET pair for the sync protocol: fds[0] is the
+ * parent's end and receives the sender's credentials with each message. */
+int pyrunc_sync_pair(int fds[2]);
+
+/* Receive one message on the parent's end; *pid is the sender's pid as this
+ * process sees it. Returns the bytes received (0 at end of file) or -errno. */
+int pyrunc_sync_recv(int fd, struct pyrunc_msg *msg, int *pid);
+
+/* Connect a new close-on-exec AF_UNIX stream socket to path: its fd or -errno. */
+int pyrunc_unix_connect(const char *path);
+
 /* Thin syscall wrappers Python's os module lacks; each returns 0 or -errno. */
 int pyrunc_setns(int fd, int nstype);
 int pyrunc_unshare(int flags);
