@@ -62,7 +62,7 @@ def last_cap() -> int:
     Raises SyscallError if /proc/sys/kernel/cap_last_cap cannot be read.
     """
     try:
-        with open(CAP_LAST_CAP_PATH, encoding="ascii") as file:
+        with open(CAP_LAST_CAP_PATH, encoding="utf-8") as file:
             return int(file.read())
     except OSError as err:
         raise SyscallError("read", err.errno or 0, CAP_LAST_CAP_PATH) from err

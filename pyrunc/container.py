@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import time
 from _signal import SIGKILL, pidfd_send_signal  # signal's C half; no enum import
-from contextlib import suppress
 
 from pyrunc import SPEC_VERSION
 from pyrunc.cgroups import Manager
@@ -198,8 +197,10 @@ def kill(
 def _kill_cgroup(record: Record, sig: int) -> None:
     manager = Manager(record.cgroups_path, record.cgroup_paths)
     for pid in manager.pids():
-        with suppress(ProcessLookupError):
+        try:
             os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def _wait_stopped(store: Store, record: Record, timeout: float = 10.0) -> None:

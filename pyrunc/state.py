@@ -11,12 +11,9 @@ freezer.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pyrunc import SPEC_VERSION, jsonio
 from pyrunc.errors import StateError
@@ -98,7 +95,7 @@ def validate_id(container_id: str) -> None:
 def process_start_time(pid: int) -> int | None:
     """Return pid's start time (/proc/PID/stat field 22); None if gone or a zombie."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
             raw = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
@@ -136,8 +133,7 @@ class Store:
             n for n in names if os.path.exists(os.path.join(self.root, n, STATE_FILE))
         )
 
-    @contextmanager
-    def new(self, container_id: str) -> Iterator[str]:
+    def new(self, container_id: str) -> _NewFolder:
         """Make and lock a new container's folder; remove it if the block fails.
 
         Raises:
@@ -150,17 +146,9 @@ class Store:
             os.mkdir(path, 0o711)
         except FileExistsError:
             raise StateError(f"container with id exists: {container_id}") from None
-        fd = _lock(path)
-        try:
-            yield path
-        except BaseException:
-            remove_folder(path)
-            raise
-        finally:
-            os.close(fd)
+        return _NewFolder(path, _lock(path))
 
-    @contextmanager
-    def locked(self, container_id: str) -> Iterator[Record]:
+    def locked(self, container_id: str) -> _LockedRecord:
         """Lock an existing container's folder and yield its record.
 
         Raises:
@@ -173,9 +161,11 @@ class Store:
         except FileNotFoundError:
             raise StateError("container does not exist") from None
         try:
-            yield self.load(container_id)
-        finally:
+            record = self.load(container_id)
+        except BaseException:
             os.close(fd)
+            raise
+        return _LockedRecord(path, fd, record)
 
     def load(self, container_id: str) -> Record:
         """Read a container's record.
@@ -245,11 +235,51 @@ def _frozen(cgroup_paths: dict[str, str]) -> bool:
         if state_file is None:
             continue
         try:
-            with open(os.path.join(path, state_file), encoding="ascii") as f:
+            with open(os.path.join(path, state_file), encoding="utf-8") as f:
                 return f.read().strip() in ("FROZEN", "1")
         except OSError:
             return False
     return False
+
+
+class _FolderLock:
+    """A container folder's flock, held for the length of a with block.
+
+    (Small classes rather than contextlib.contextmanager, whose import costs
+    more than a `pyrunc state`'s own work.)
+    """
+
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self.fd = fd
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        os.close(self.fd)
+
+
+class _NewFolder(_FolderLock):
+    """The lock of a new container's folder, removed again if the block fails."""
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if kind is not None:
+                remove_folder(self.path)
+        finally:
+            super().__exit__(kind, error, trace)
+
+
+class _LockedRecord(_FolderLock):
+    """The lock of an existing container's folder, with its record."""
+
+    def __init__(self, path: str, fd: int, record: Record) -> None:
+        super().__init__(path, fd)
+        self.record = record
+
+    def __enter__(self) -> Record:
+        return self.record
 
 
 def _lock(path: str) -> int:
@@ -277,7 +307,11 @@ def remove_folder(path: str) -> None:
     except FileNotFoundError:
         return
     for name in names:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(os.path.join(path, name))
-    with contextlib.suppress(FileNotFoundError):
+        except FileNotFoundError:
+            pass
+    try:
         os.rmdir(path)
+    except FileNotFoundError:
+        pass

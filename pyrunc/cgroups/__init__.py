@@ -128,7 +128,7 @@ class Manager:
         for path in self.paths.values():
             try:
                 with open(
-                    os.path.join(path, "cgroup.procs"), "w", encoding="ascii"
+                    os.path.join(path, "cgroup.procs"), "w", encoding="utf-8"
                 ) as f:
                     f.write(str(pid))
             except OSError as err:
@@ -140,7 +140,7 @@ class Manager:
         if path is None:
             return []
         try:
-            with open(os.path.join(path, "cgroup.procs"), encoding="ascii") as f:
+            with open(os.path.join(path, "cgroup.procs"), encoding="utf-8") as f:
                 return [int(line) for line in f if line.strip()]
         except FileNotFoundError:
             return []
@@ -188,10 +188,10 @@ def _inherit_cpuset(path: str) -> None:
         return
     _inherit_cpuset(parent)
     for name in ("cpuset.cpus", "cpuset.mems"):
-        with open(os.path.join(path, name), "r+", encoding="ascii") as f:
+        with open(os.path.join(path, name), "r+", encoding="utf-8") as f:
             if f.read().strip():
                 continue
-            with open(os.path.join(parent, name), encoding="ascii") as p:
+            with open(os.path.join(parent, name), encoding="utf-8") as p:
                 f.write(p.read().strip())
 
 

@@ -247,7 +247,7 @@ def write_proc(pid: int, name: str, text: str) -> None:
     """
     path = f"/proc/{pid}/{name}"
     try:
-        with open(path, "w", encoding="ascii") as f:
+        with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as err:
         raise PyruncError(f"write {path}: {err.strerror}") from err
