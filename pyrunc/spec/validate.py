@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from pyrunc import jsonio
 from pyrunc.errors import SpecError
 
 TYPE_CHECKING = False
@@ -56,7 +56,7 @@ def format_path(parts: Iterable[str | int]) -> str:
         elif _IDENTIFIER.match(part):
             out += f".{part}" if out else part
         else:
-            out += f"[{json.dumps(part)}]"
+            out += f"[{jsonio.dumps(part)}]"
     return out
 
 
@@ -69,7 +69,7 @@ def spec_error(path: Sequence[str | int] | str, text: str) -> SpecError:
 def load_schema() -> dict[str, Any]:
     """Return the schema document (parsed anew on each call)."""
     with open(SCHEMA_PATH, encoding="utf-8") as src:
-        schema: dict[str, Any] = json.load(src)
+        schema: dict[str, Any] = jsonio.loads(src.read())
     return schema
 
 
