@@ -315,6 +315,63 @@ def needs_create_hooks(spec: dict[str, Any]) -> bool:
     )
 
 
+def session_steps(opts: InitOptions) -> list[Step]:
+    """Return the steps that give the init its own session and keyring."""
+    steps = [
+        Step(OP.PYRUNC_OP_SETSID, "create session"),
+        Step(
+            OP.PYRUNC_OP_PRCTL,
+            "set parent death signal",
+            num=(PR_SET_PDEATHSIG, signal.SIGKILL),
+        ),
+    ]
+    if opts.keyring:
+        steps.append(
+            Step(OP.PYRUNC_OP_JOIN_KEYRING, "join session keyring", data=opts.keyring)
+        )
+    return steps
+
+
+def console_steps(process: dict[str, Any], console_fd: int) -> list[Step]:
+    """Return the step that makes a pty the process's terminal, if it wants one."""
+    if not process.get("terminal"):
+        return []
+    size = process.get("consoleSize", {})
+    return [
+        Step(
+            OP.PYRUNC_OP_CONSOLE,
+            "set up console",
+            fd=console_fd,
+            target="/dev/console",
+            num=(size.get("height", 0), size.get("width", 0)),
+        )
+    ]
+
+
+def cwd_steps(process: dict[str, Any]) -> list[Step]:
+    """Return the step that makes a missing cwd, as root, before the user switch."""
+    cwd = process.get("cwd", "/")
+    return [
+        Step(
+            OP.PYRUNC_OP_MKDIR_IN_ROOT,
+            f"create cwd {cwd}",
+            root="/",
+            target=relative(cwd),
+        )
+    ]
+
+
+def privilege_steps(process: dict[str, Any]) -> list[Step]:
+    """Return the steps that set the umask and no_new_privs."""
+    umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
+    steps = [Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,))]
+    if process.get("noNewPrivileges"):
+        steps.append(
+            Step(OP.PYRUNC_OP_PRCTL, "set no_new_privs", num=(PR_SET_NO_NEW_PRIVS, 1))
+        )
+    return steps
+
+
 def init_plan(
     spec: dict[str, Any],
     namespaces: NamespacePlan,
@@ -327,20 +384,7 @@ def init_plan(
         SpecError, NotSupportedError: the spec asks for something impossible.
     """
     process = spec["process"]
-    steps = list(namespaces.steps)
-    steps += [
-        Step(OP.PYRUNC_OP_SETSID, "create session"),
-        Step(
-            OP.PYRUNC_OP_PRCTL,
-            "set parent death signal",
-            num=(PR_SET_PDEATHSIG, signal.SIGKILL),
-        ),
-    ]
-    if opts.keyring:
-        steps.append(
-            Step(OP.PYRUNC_OP_JOIN_KEYRING, "join session keyring", data=opts.keyring)
-        )
-    steps += rootfs.before_pivot()
+    steps = [*namespaces.steps, *session_steps(opts), *rootfs.before_pivot()]
     if needs_create_hooks(spec):
         # runtime.md: createRuntime and createContainer run before pivot_root
         steps.append(
@@ -352,33 +396,9 @@ def init_plan(
     steps += sysctl_steps(spec)
     steps += rootfs.protect()
     steps += rlimit_steps(process)
-    if process.get("terminal"):
-        size = process.get("consoleSize", {})
-        steps.append(
-            Step(
-                OP.PYRUNC_OP_CONSOLE,
-                "set up console",
-                fd=opts.console_fd,
-                target="/dev/console",
-                num=(size.get("height", 0), size.get("width", 0)),
-            )
-        )
-    # like runc, a missing cwd is made (as root, before the user switch)
-    cwd = process.get("cwd", "/")
-    steps.append(
-        Step(
-            OP.PYRUNC_OP_MKDIR_IN_ROOT,
-            f"create cwd {cwd}",
-            root="/",
-            target=relative(cwd),
-        )
-    )
+    steps += console_steps(process, opts.console_fd)
+    steps += cwd_steps(process)
     steps += identity_steps(process, keeps_admin_for_seccomp(process, opts))
-    umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
-    steps.append(Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,)))
-    if process.get("noNewPrivileges"):
-        steps.append(
-            Step(OP.PYRUNC_OP_PRCTL, "set no_new_privs", num=(PR_SET_NO_NEW_PRIVS, 1))
-        )
+    steps += privilege_steps(process)
     steps += exec_steps(process, opts)
     return steps
