@@ -119,7 +119,7 @@ def _join_steps(opened: list[tuple[str, int]]) -> list[Step]:
     ]
 
 
-def _new_user_steps(time_offsets: str | None) -> list[Step]:
+def _new_user_steps() -> list[Step]:
     return [
         Step(OP.PYRUNC_OP_UNSHARE, "create user namespace", flags=CLONE_NEWUSER),
         Step(OP.PYRUNC_OP_SYNC, "wait for id maps", num=(SYNC_USERMAP,)),
@@ -138,41 +138,22 @@ def _time_offsets(spec: dict[str, Any]) -> str | None:
     return "".join(lines)
 
 
-def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
-    """Compile the spec's namespaces into clone flags and the child's first steps.
-
-    The child always stops once at the start so the parent can put it in its
-    cgroup before it creates a cgroup namespace or forks.
-
-    Raises:
-        SpecError: a namespace path cannot be opened or the kernel lacks a type.
-    """
-    kinds = namespace_types(spec)
-    check_kernel_support(kinds)
-    new = {kind for kind, path in kinds.items() if path is None}
-    opened = _open_paths(kinds)
-    offsets = _time_offsets(spec)
-    steps = [
+def _first_steps() -> list[Step]:
+    return [
         Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"),
         # if the runtime dies during set-up, so does the child
         Step(OP.PYRUNC_OP_PRCTL, "set parent death signal", num=(PR_SET_PDEATHSIG, 9)),
         Step(OP.PYRUNC_OP_PRCTL, "make init non-dumpable", num=(PR_SET_DUMPABLE, 0)),
+        Step(OP.PYRUNC_OP_SYNC, "wait to be placed in cgroup", num=(SYNC_PLACE,)),
     ]
-    fast = not opened and "user" not in new and "time" not in new
-    clone_flags = 0
-    if fast:
-        # every namespace but cgroup can come with clone itself
-        clone_flags = _flags(new - {"cgroup"})
-    steps.append(
-        Step(OP.PYRUNC_OP_SYNC, "wait to be placed in cgroup", num=(SYNC_PLACE,))
-    )
-    steps += _join_steps(opened)
-    if not fast and "user" in new:
-        steps += _new_user_steps(offsets)
-    rest = _flags(new - {"user"}) & ~clone_flags
-    if rest:
-        steps.append(Step(OP.PYRUNC_OP_UNSHARE, "create namespaces", flags=rest))
+
+
+def _unshare_steps(flags: int, offsets: str | None) -> list[Step]:
+    steps = []
+    if flags:
+        steps.append(Step(OP.PYRUNC_OP_UNSHARE, "create namespaces", flags=flags))
     if offsets:
+        # a time namespace takes its offsets before any process enters it
         steps.append(
             Step(
                 OP.PYRUNC_OP_WRITE_FILE,
@@ -181,6 +162,32 @@ def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
                 data=offsets,
             )
         )
+    return steps
+
+
+def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
+    """Compile the spec's namespaces into clone flags and the child's first steps.
+
+    The child always stops once at the start so the parent can put it in its
+    cgroup before it creates a cgroup namespace or forks. Without a user
+    namespace or a namespace to join, clone itself makes the new namespaces;
+    otherwise the child joins, then unshares, then forks into a new pid or
+    time namespace, which only a child of the caller enters.
+
+    Raises:
+        SpecError: a namespace path cannot be opened or the kernel lacks a type.
+    """
+    kinds = namespace_types(spec)
+    check_kernel_support(kinds)
+    new = {kind for kind, path in kinds.items() if path is None}
+    opened = _open_paths(kinds)
+    fast = not opened and "user" not in new and "time" not in new
+    clone_flags = _flags(new - {"cgroup"}) if fast else 0
+    steps = _first_steps() + _join_steps(opened)
+    if "user" in new and not fast:
+        steps += _new_user_steps()
+    rest = _flags(new - {"user"}) & ~clone_flags
+    steps += _unshare_steps(rest, _time_offsets(spec))
     joined_for_children = {k for k, _ in opened} & {"pid", "time"}
     if rest & _FOR_CHILDREN or joined_for_children:
         steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
