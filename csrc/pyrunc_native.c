@@ -303,65 +303,64 @@ static int do_setattr_in_root(const struct pyrunc_step *s)
     return ret;
 }
 
-static int do_mknod_in_root(const struct pyrunc_step *s)
+/* Open the parent directory of target inside root, creating it as needed, as
+ * a real directory fd (the *at calls below refuse O_PATH); name receives the
+ * last component. */
+static int open_parent_in_root(const char *root, const char *target, char *name, size_t size)
 {
     char parent_path[PATH_MAX];
     const char *last;
-    int rootfd, parent, ret = 0;
+    int rootfd, parent, fd;
 
-    if (strlen(s->target) >= sizeof(parent_path))
+    if (strlen(target) >= sizeof(parent_path))
         return -ENAMETOOLONG;
-    strcpy(parent_path, s->target);
+    strcpy(parent_path, target);
     last = split_last(parent_path);
-    rootfd = open_root(s->root);
+    if (strlen(last ? last : target) >= size)
+        return -ENAMETOOLONG;
+    strcpy(name, last ? last : target);
+    rootfd = open_root(root);
     if (rootfd < 0)
         return rootfd;
     parent = mkdir_in_root(rootfd, last ? parent_path : ".");
     close(rootfd);
     if (parent < 0)
         return parent;
-    if (!last)
-        last = s->target;
-    /* mknodat and fchownat need a real directory fd, not O_PATH */
-    rootfd = openat(parent, ".", O_DIRECTORY | O_CLOEXEC);
+    fd = openat(parent, ".", O_DIRECTORY | O_CLOEXEC);
     close(parent);
-    if (rootfd < 0)
-        return -errno;
-    if (mknodat(rootfd, last, (mode_t)s->num[0], (dev_t)s->num[1]) < 0 && errno != EEXIST)
+    return fd < 0 ? -errno : fd;
+}
+
+static int do_mknod_in_root(const struct pyrunc_step *s)
+{
+    char name[NAME_MAX + 1];
+    int dir, ret = 0;
+
+    dir = open_parent_in_root(s->root, s->target, name, sizeof(name));
+    if (dir < 0)
+        return dir;
+    if (mknodat(dir, name, (mode_t)s->num[0], (dev_t)s->num[1]) < 0 && errno != EEXIST)
         ret = -errno;
-    if (ret == 0 && fchownat(rootfd, last, (uid_t)s->num[2], (gid_t)s->num[3],
-                             AT_SYMLINK_NOFOLLOW) < 0)
+    if (ret == 0 &&
+        fchownat(dir, name, (uid_t)s->num[2], (gid_t)s->num[3], AT_SYMLINK_NOFOLLOW) < 0)
         ret = -errno;
-    if (ret == 0 && fchmodat(rootfd, last, (mode_t)s->num[0] & 07777, 0) < 0)
+    if (ret == 0 && fchmodat(dir, name, (mode_t)s->num[0] & 07777, 0) < 0)
         ret = -errno;
-    close(rootfd);
+    close(dir);
     return ret;
 }
 
 static int do_symlink_in_root(const struct pyrunc_step *s)
 {
-    char parent_path[PATH_MAX];
-    const char *last;
-    int rootfd, parent, ret = 0;
+    char name[NAME_MAX + 1];
+    int dir, ret = 0;
 
-    if (strlen(s->target) >= sizeof(parent_path))
-        return -ENAMETOOLONG;
-    strcpy(parent_path, s->target);
-    last = split_last(parent_path);
-    rootfd = open_root(s->root);
-    if (rootfd < 0)
-        return rootfd;
-    parent = mkdir_in_root(rootfd, last ? parent_path : ".");
-    close(rootfd);
-    if (parent < 0)
-        return parent;
-    rootfd = openat(parent, ".", O_DIRECTORY | O_CLOEXEC);
-    close(parent);
-    if (rootfd < 0)
-        return -errno;
-    if (symlinkat(s->source, rootfd, last ? last : s->target) < 0 && errno != EEXIST)
+    dir = open_parent_in_root(s->root, s->target, name, sizeof(name));
+    if (dir < 0)
+        return dir;
+    if (symlinkat(s->source, dir, name) < 0 && errno != EEXIST)
         ret = -errno;
-    close(rootfd);
+    close(dir);
     return ret;
 }
 

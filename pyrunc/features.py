@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from pyrunc import SPEC_VERSION, __version__, capabilities
 from pyrunc.process import mountopts
+from pyrunc.spec.checks import HOOK_KINDS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 OCI_VERSION_MIN = "1.0.0"
-HOOKS = (
-    "prestart",
-    "createRuntime",
-    "createContainer",
-    "startContainer",
-    "poststart",
-    "poststop",
-)
 NAMESPACES = ("cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts")
 CGROUP = {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False}
 VERSION_ANNOTATION = "io.github.pyrunc.version"
@@ -31,7 +24,7 @@ def features() -> dict[str, Any]:
     return {
         "ociVersionMin": OCI_VERSION_MIN,
         "ociVersionMax": SPEC_VERSION,
-        "hooks": list(HOOKS),
+        "hooks": list(HOOK_KINDS),
         "mountOptions": mountopts.known_options(),
         "linux": _linux(),
         "annotations": {VERSION_ANNOTATION: __version__},
