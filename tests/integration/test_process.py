@@ -463,3 +463,15 @@ def test_no_runtime_fd_leaks(pyrunc: Runtime, bundle: Bundle, fd_source: Path) -
     result = _run_wrapped(pyrunc, bundle, "noleak", shell)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "1", "2", "3"]  # 3 is the one ls opens
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-new-keyring",)], ids=["new", "kept"])
+def test_session_keyring(
+    pyrunc: Runtime, bundle: Bundle, flags: tuple[str, ...]
+) -> None:
+    """The container joins a session keyring named after it, unless told not to."""
+    bundle.config["linux"]["maskedPaths"] = []
+    bundle.shell("grep -c 'keyring *keyring-test:' /proc/keys || true")
+    result = pyrunc.run(bundle, "keyring-test", *flags)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("1\n" if not flags else "0\n")
