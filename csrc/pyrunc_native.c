@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -24,7 +25,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -166,7 +169,8 @@ restart:
             return parent;
         ret = mkdirat(parent, name, 0755) < 0 ? -errno : 0;
         if (ret == -EEXIST) {
-            ret = ++links > 40 ? -ELOOP : follow_dangling(parent, name, path, i, last ? prefix : NULL);
+            ret = ++links > 40 ? -ELOOP
+                               : follow_dangling(parent, name, path, i, last ? prefix : NULL);
             close(parent);
             if (ret < 0)
                 return ret;
@@ -248,6 +252,26 @@ static unsigned long locked_flags(int fd)
     return flags;
 }
 
+/* Refuse a proc or sysfs destination reached through a symlink: the rootfs
+ * would choose where they land, and with them the masks, read-only paths and
+ * sysctl writes that follow. A missing destination is made later. */
+static int check_kernel_fs_target(int rootfd, const struct pyrunc_step *s)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS,
+    };
+    int fd;
+
+    if (!s->fstype || (strcmp(s->fstype, "proc") != 0 && strcmp(s->fstype, "sysfs") != 0))
+        return 0;
+    fd = (int)syscall(SYS_openat2, rootfd, s->target, &how, sizeof(how));
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    close(fd);
+    return 0;
+}
+
 /* The three mount calls one spec mount may need: the mount itself, a
  * remount for flags a bind mount ignores, and a propagation change. */
 static int do_mount_in_root(const struct pyrunc_step *s)
@@ -259,6 +283,11 @@ static int do_mount_in_root(const struct pyrunc_step *s)
     rootfd = open_root(s->root);
     if (rootfd < 0)
         return rootfd;
+    ret = check_kernel_fs_target(rootfd, s);
+    if (ret < 0) {
+        close(rootfd);
+        return ret;
+    }
     fd = resolve_in_root(rootfd, s->target, (int)s->num[0]);
     if (fd < 0) {
         close(rootfd);
@@ -339,8 +368,16 @@ static int do_mknod_in_root(const struct pyrunc_step *s)
     dir = open_parent_in_root(s->root, s->target, name, sizeof(name));
     if (dir < 0)
         return dir;
-    if (mknodat(dir, name, (mode_t)s->num[0], (dev_t)s->num[1]) < 0 && errno != EEXIST)
-        ret = -errno;
+    if (mknodat(dir, name, (mode_t)s->num[0], (dev_t)s->num[1]) < 0) {
+        struct stat st;
+
+        /* take over only a node of the same type: fchmodat follows a
+         * symlink, and before pivot_root an absolute one leads to the host */
+        if (errno != EEXIST || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            ret = -errno;
+        else if ((st.st_mode & S_IFMT) != ((mode_t)s->num[0] & S_IFMT))
+            ret = -EEXIST;
+    }
     if (ret == 0 &&
         fchownat(dir, name, (uid_t)s->num[2], (gid_t)s->num[3], AT_SYMLINK_NOFOLLOW) < 0)
         ret = -errno;
@@ -391,10 +428,28 @@ static int do_move_root(const char *root)
     return 0;
 }
 
+/* Open the container's /dev/null, refusing anything but the null device
+ * itself: a rootfs could make it a symlink to a file of its choosing, which
+ * masking would then bind, writable, over the masked path. */
+static int open_dev_null(void)
+{
+    struct stat st;
+    int fd = open_in_root(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW);
+
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return -ENODEV;
+    }
+    return fd;
+}
+
 static int do_mask(const struct pyrunc_step *s)
 {
     struct stat st;
-    int fd, ret;
+    char null_path[64];
+    int fd, null_fd, ret;
 
     fd = open_in_root(AT_FDCWD, s->target, O_PATH | O_NOFOLLOW);
     if (fd == -ENOENT)
@@ -406,7 +461,13 @@ static int do_mask(const struct pyrunc_step *s)
     } else if (S_ISDIR(st.st_mode)) {
         ret = mount_at_fd("tmpfs", fd, "tmpfs", MS_RDONLY, NULL);
     } else {
-        ret = mount_at_fd("/dev/null", fd, NULL, MS_BIND, NULL);
+        null_fd = open_dev_null();
+        ret = null_fd;
+        if (null_fd >= 0) {
+            proc_fd_path(null_path, sizeof(null_path), null_fd);
+            ret = mount_at_fd(null_path, fd, NULL, MS_BIND, NULL);
+            close(null_fd);
+        }
     }
     close(fd);
     return ret;
@@ -449,14 +510,45 @@ static int do_remount(const struct pyrunc_step *s)
     return ret;
 }
 
+/* Open path, a file of /proc, for writing. It must be on the procfs mounted
+ * at /proc itself, reached without crossing a mount or leaving /proc: else a
+ * rootfs that makes /proc a symlink, or puts a mount over a file below it,
+ * would steer a write meant for the kernel to a file of its choosing. */
+static int open_proc_file(const char *path)
+{
+    struct open_how how = {
+        .flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+    };
+    struct statfs fs;
+    int proc, fd;
+
+    proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (proc < 0)
+        return -errno;
+    if (fstatfs(proc, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+        close(proc);
+        return -EXDEV;
+    }
+    fd = (int)syscall(SYS_openat2, proc, path + strlen("/proc/"), &how, sizeof(how));
+    if (fd < 0)
+        fd = -errno;
+    close(proc);
+    return fd;
+}
+
 static int do_write_file(const struct pyrunc_step *s)
 {
     size_t len = strlen(s->data);
-    int fd = open(s->target, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     ssize_t n;
+    int fd;
 
+    if (strncmp(s->target, "/proc/", 6) == 0)
+        fd = open_proc_file(s->target);
+    else if ((fd = open(s->target, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        fd = -errno;
     if (fd < 0)
-        return -errno;
+        return fd;
     n = write(fd, s->data, len);
     if (n < 0 || (size_t)n != len) {
         int err = n < 0 ? -errno : -EIO;

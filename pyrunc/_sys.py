@@ -172,7 +172,10 @@ def unshare(flags: int) -> None:
 
 
 def seccomp_syscall(name: str) -> int:
-    """Return the native number of a syscall name, negative if libseccomp lacks it."""
+    """Return libseccomp's number of a syscall name: -1 if unknown.
+
+    A call the native architecture lacks has a negative pseudo number.
+    """
     return int(lib.pyrunc_seccomp_syscall(name.encode()))
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pyrunc.errors import SpecError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CAP_LAST_CAP_PATH = "/proc/sys/kernel/cap_last_cap"
 

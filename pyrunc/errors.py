@@ -6,7 +6,12 @@ import os
 
 
 class PyruncError(Exception):
-    """Base of every error pyrunc reports to its caller."""
+    """Base of every error pyrunc reports to its caller.
+
+    exit_status is the status the CLI exits with after reporting it.
+    """
+
+    exit_status = 1
 
 
 class UsageError(PyruncError):

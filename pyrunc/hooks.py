@@ -19,16 +19,13 @@ from pyrunc._sys import OP, Step
 from pyrunc.errors import HookError
 from pyrunc.log import get_logger
 from pyrunc.process import launcher
-from pyrunc.process.namespaces import FLAGS, PROC_NAMES
+from pyrunc.process.namespaces import PR_SET_DUMPABLE, enter_steps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 log = get_logger(__name__)
-
-# Namespaces a hook enters, the user namespace last (see namespaces._join_steps).
-_ENTER_ORDER = ["ipc", "uts", "network", "pid", "time", "cgroup", "mount", "user"]
 
 
 def _stdin_pipe(state: bytes) -> int:
@@ -40,33 +37,6 @@ def _stdin_pipe(state: bytes) -> int:
     finally:
         os.close(write_end)
     return read_end
-
-
-def _enter_steps(pid: int) -> tuple[list[Step], list[int]]:
-    steps: list[Step] = []
-    fds: list[int] = []
-    for kind in _ENTER_ORDER:
-        ours = f"/proc/self/ns/{PROC_NAMES[kind]}"
-        theirs = f"/proc/{pid}/ns/{PROC_NAMES[kind]}"
-        try:
-            if os.stat(ours).st_ino == os.stat(theirs).st_ino:
-                continue
-            fd = os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            continue
-        fds.append(fd)
-        steps.append(
-            Step(
-                OP.PYRUNC_OP_SETNS,
-                f"join {kind} namespace of {pid}",
-                fd=fd,
-                num=(FLAGS[kind],),
-            )
-        )
-    if any(s.num[0] in (FLAGS["pid"], FLAGS["time"]) for s in steps):
-        steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
-    steps.append(Step(OP.PYRUNC_OP_REPORT_PID, "report pid"))
-    return steps, fds
 
 
 def _hook_steps(hook: dict[str, Any], stdin: int, out: int) -> list[Step]:
@@ -113,8 +83,14 @@ def run_hook(
     path = hook["path"]
     stdin = _stdin_pipe(jsonio.dumps(state).encode())
     out = os.memfd_create("pyrunc-hook-output", os.MFD_CLOEXEC)
-    enter, ns_fds = _enter_steps(enter_pid) if enter_pid else ([], [])
-    steps = [Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"), *enter]
+    enter, ns_fds = enter_steps(enter_pid) if enter_pid else ([], [])
+    steps = [
+        Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"),
+        # until execve the hook is a copy of the runtime: the container's
+        # processes must not reach its memory or its executable through /proc
+        Step(OP.PYRUNC_OP_PRCTL, "make hook non-dumpable", num=(PR_SET_DUMPABLE, 0)),
+        *enter,
+    ]
     steps += _hook_steps(hook, stdin, out)
     try:
         child = launcher.start(0, steps, {})
@@ -149,3 +125,17 @@ def run_hooks(
             run_hook(hook, state, enter_pid)
         except HookError as err:
             raise HookError(f"hooks.{kind}[{index}]: {err}") from err
+
+
+def run_hooks_warning(
+    spec_hooks: dict[str, Any], kind: str, state: dict[str, Any]
+) -> None:
+    """Run every hook of one kind in order; a failure is a warning, the rest still run.
+
+    runtime.md asks this of poststart and poststop hooks.
+    """
+    for index, hook in enumerate(spec_hooks.get(kind, [])):
+        try:
+            run_hook(hook, state)
+        except HookError as err:
+            log.warning("hooks.%s[%d]: %s", kind, index, err)

@@ -52,7 +52,9 @@ def loads(text: str, parse_constant: Callable[[str], Any] = _constant) -> Any:
         value, end = scan(text, start)
         if not text[end:].strip(_WHITESPACE):
             return value
-    except (StopIteration, ValueError):
+    except (StopIteration, ValueError, SystemError):
+        # the scanner raises json.decoder's error class only once that module
+        # is imported; before, some errors come out as a SystemError
         pass
     import json  # only to raise its error, with line and column
 

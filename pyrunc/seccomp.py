@@ -62,6 +62,11 @@ FLAGS = {
 }
 FLAG_NEW_LISTENER = 8
 
+# libseccomp's number for a name it does not know. Other negative numbers
+# stand for calls the native architecture lacks (socketcall on x86_64): the
+# rule still holds for the other architectures of the filter.
+UNKNOWN_SYSCALL = -1
+
 ARCHITECTURES = [
     "x86",
     "x86_64",
@@ -169,7 +174,7 @@ def _rules(seccomp: dict[str, Any], default: int) -> list[Rule]:
             continue  # libseccomp refuses a rule that repeats the default
         for name in entry.get("names", []):
             number = _sys.seccomp_syscall(name)
-            if number < 0:
+            if number == UNKNOWN_SYSCALL:
                 log.debug("seccomp: skipping unknown syscall %s", name)
                 continue
             rules += [(number, action, part) for part in _split(conditions)]

@@ -43,7 +43,13 @@ class Status:
 
 
 class Record:
-    """What the runtime remembers of a container between commands."""
+    """What the runtime remembers of a container between commands.
+
+    process and seccomp are the spec's process and linux.seccomp, which exec
+    starts from; they are None in the state of a container made before pyrunc
+    kept them. resources is linux.resources as last applied, by create or
+    update.
+    """
 
     def __init__(
         self,
@@ -60,6 +66,9 @@ class Record:
         cgroups_path: str = "",
         namespaces: dict[str, str | None] | None = None,
         terminal: bool = False,
+        process: dict[str, Any] | None = None,
+        seccomp: dict[str, Any] | None = None,
+        resources: dict[str, Any] | None = None,
     ) -> None:
         self.id = id
         self.pid = pid
@@ -74,6 +83,9 @@ class Record:
         self.cgroups_path = cgroups_path
         self.namespaces = namespaces or {}
         self.terminal = terminal
+        self.process = process
+        self.seccomp = seccomp
+        self.resources = resources or {}
 
     def to_dict(self) -> dict[str, Any]:
         """Return the record as the JSON object state.json holds."""
@@ -92,15 +104,23 @@ def validate_id(container_id: str) -> None:
         raise StateError(f"invalid container id format: {container_id}")
 
 
+_PF_EXITING = 0x4
+
+
 def process_start_time(pid: int) -> int | None:
-    """Return pid's start time (/proc/PID/stat field 22); None if gone or a zombie."""
+    """Return pid's start time (/proc/PID/stat field 22); None if gone or exiting.
+
+    A process counts as gone once it is exiting (flag PF_EXITING, field 9):
+    the kernel may hold a pid namespace's dying init until its last child is
+    reaped, and such an init runs nothing any more.
+    """
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
             raw = f.read()
     except (FileNotFoundError, ProcessLookupError):
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
-    if fields[0] in ("Z", "X"):
+    if fields[0] in ("Z", "X") or int(fields[6]) & _PF_EXITING:
         return None
     return int(fields[19])
 
@@ -201,10 +221,11 @@ class Store:
         """Derive a container's status from its init process and folder."""
         if not record.pid or process_start_time(record.pid) != record.pid_start:
             return Status.STOPPED
-        if os.path.exists(self.fifo(record.id)):
-            return Status.CREATED
+        # a created container can be paused too, and then shows as paused
         if _frozen(record.cgroup_paths):
             return Status.PAUSED
+        if os.path.exists(self.fifo(record.id)):
+            return Status.CREATED
         return Status.RUNNING
 
     def oci_state(self, record: Record) -> dict[str, Any]:

@@ -11,7 +11,7 @@ venv=${PYRUNC_VENV:-/opt/pyrunc}
 
 apt_packages=(
     python3 python3-venv python3-dev gcc libffi-dev libseccomp-dev libcap-dev
-    busybox-static runc crun iproute2 tmux hyperfine
+    busybox-static runc crun iproute2 tmux hyperfine golang-github-containers-common
 )
 
 missing=()

@@ -7,7 +7,7 @@ set -euo pipefail
 dir=$1
 shift
 busybox=$(command -v busybox)
-mkdir -p "$dir/rootfs/bin" "$dir/rootfs/etc" "$dir/rootfs/tmp"
+mkdir -p "$dir/rootfs/bin" "$dir/rootfs/etc" "$dir/rootfs/tmp" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev"
 cp "$busybox" "$dir/rootfs/bin/busybox"
 for applet in $("$busybox" --list); do
     [ "$applet" = busybox ] || ln -sf busybox "$dir/rootfs/bin/$applet"

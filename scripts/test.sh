@@ -3,6 +3,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+
+# The cgroup v2 tests boot Debian's kernel with cgroup v2 alone under QEMU
+# (virtme-ng, from the [test] extra, drives it).
+guest_packages=(qemu-system-x86 linux-image-amd64)
+for pkg in "${guest_packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${guest_packages[@]}" >/dev/null
+        break
+    fi
+done
+
 PYRUNC_EXTRAS="[test]" "$here/scripts/install.sh"
 cd "$here"
 # the unit tests import the package from this tree: give it its built parts

@@ -98,7 +98,7 @@ class Bundle:
         return self.set_args("sh", "-c", script)
 
     def write(self, container_id: str) -> Path:
-        """Write config.json for container_id (its cgroup under the test's) and return the bundle."""
+        """Write config.json (cgroup under the test's) and return the bundle path."""
         config = copy.deepcopy(self.config)
         config.setdefault("linux", {}).setdefault(
             "cgroupsPath", f"{CGROUP_PARENT}/{container_id}"
@@ -161,7 +161,7 @@ def cgroup_parent_dirs() -> list[Path]:
         names = names.replace("name=", "")
         base = Path("/sys/fs/cgroup") / names if names else Path("/sys/fs/cgroup")
         if not names and (Path("/sys/fs/cgroup") / "unified").is_dir():
-            continue
+            base = Path("/sys/fs/cgroup") / "unified"  # a hybrid host's v2 tree
         candidate = base / own.lstrip("/") / CGROUP_PARENT
         if candidate.exists():
             found.append(candidate)
@@ -349,3 +349,85 @@ def traversable_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def running(
+    runtime: Runtime, bundle: Bundle, container_id: str, script: str = "sleep 60"
+) -> int:
+    """Create and start a container whose init runs script; return the init's pid."""
+    bundle.shell(script)
+    result = create(runtime, bundle, container_id)
+    assert result.returncode == 0, result.stderr
+    result = runtime("start", container_id)
+    assert result.returncode == 0, result.stderr
+    pid: int = runtime.state(container_id)["pid"]
+    return pid
+
+
+def container_cgroups(container_id: str) -> list[Path]:
+    """Return a test container's cgroup directory in every hierarchy."""
+    return [parent / container_id for parent in cgroup_parent_dirs()]
+
+
+def cgroup_pids(container_id: str) -> dict[Path, set[int]]:
+    """Return the pids in each of a test container's cgroup directories."""
+    found = {}
+    for path in container_cgroups(container_id):
+        procs = (path / "cgroup.procs").read_text().split()
+        found[path] = {int(pid) for pid in procs}
+    return found
+
+
+def set_frozen(container_id: str, frozen: bool, timeout: float = 5.0) -> None:
+    """Freeze or thaw a test container through its cgroup, as `pause` would."""
+    for path in container_cgroups(container_id):
+        v1 = path / "freezer.state"
+        if v1.exists():
+            v1.write_text("FROZEN" if frozen else "THAWED")
+            wanted = "FROZEN" if frozen else "THAWED"
+            deadline = time.monotonic() + timeout
+            while v1.read_text().strip() != wanted:
+                assert time.monotonic() < deadline, f"{v1} stays {v1.read_text()}"
+                time.sleep(0.01)
+        elif (path / "cgroup.freeze").exists():
+            (path / "cgroup.freeze").write_text("1" if frozen else "0")
+
+
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """Return (pid, state letter) of every process whose parent is pid."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            raw = (proc / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append((int(proc.name), fields[0]))
+    return found
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Kill a process the test started, if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)
+
+
+def cgroup_dir(controller: str, container_id: str) -> Path:
+    """Return a test container's cgroup directory holding controller's files.
+
+    On v1 that is the directory in the controller's hierarchy; on a v2-only
+    host, the container's one directory.
+    """
+    own_v2 = "/"
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, own = line.split(":", 2)
+        if controller in names.split(","):
+            base = Path("/sys/fs/cgroup") / names / own.lstrip("/")
+            return base / CGROUP_PARENT / container_id
+        if not names:
+            own_v2 = own
+    return Path("/sys/fs/cgroup") / own_v2.lstrip("/") / CGROUP_PARENT / container_id

@@ -21,14 +21,24 @@ COMMANDS = {
     "checkpoint": ("checkpoint", "checkpoint a running container"),
     "create": ("create", "create a container"),
     "delete": ("delete", "delete any resources held by the container"),
+    "events": (
+        "events",
+        "display container events such as OOM notifications, cpu, memory, and IO"
+        " usage statistics",
+    ),
+    "exec": ("exec", "execute new process inside the container"),
     "features": ("features", "show the enabled features"),
     "kill": ("kill", "kill sends the specified signal to the container's init process"),
     "list": ("list", "lists containers started by pyrunc with the given root"),
+    "pause": ("pause", "pause suspends all processes inside the container"),
+    "ps": ("ps", "ps displays the processes running inside a container"),
     "restore": ("checkpoint", "restore a container from a previous checkpoint"),
+    "resume": ("resume", "resumes all processes that have been previously paused"),
     "run": ("run", "create and run a container"),
     "spec": ("spec", "create a new specification file"),
     "start": ("start", "executes the user defined process in a created container"),
     "state": ("state", "output the state of a container"),
+    "update": ("update", "update container resource constraints"),
 }
 
 
@@ -129,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except PyruncError as err:
         logs.error(str(err))
-        return 1
+        return err.exit_status
     except KeyboardInterrupt:
         return 130
 

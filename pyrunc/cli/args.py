@@ -3,8 +3,9 @@
 argparse and the gettext look-ups it makes cost more than some whole pyrunc
 commands, and every pyrunc call pays for its parser. This one knows options
 (``--name value``, ``--name=value``, ``-n value``, boolean switches that also
-take ``=true``/``=false``), positionals (required, ``?`` and a trailing ``*``
-that takes the rest of the line verbatim) and ``--help``.
+take ``=true``/``=false``, options that may repeat), positionals (required,
+``?`` and a trailing ``*`` that takes the rest of the line verbatim) and
+``--help``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class _Argument:
         self.choices = choices
         self.nargs = nargs
         self.help = help_text
+        self.repeat = False
 
     @property
     def positional(self) -> bool:
@@ -98,18 +100,22 @@ class Parser:
         metavar: str | None = None,
         dest: str | None = None,
     ) -> None:
-        """Declare an option or positional, as argparse's add_argument does."""
+        """Declare an option or positional, as argparse's add_argument does.
+
+        action is "store_true" for a switch or "append" for an option whose
+        values, one per use, are collected in a list.
+        """
         switch = action == "store_true"
         if switch and default is None:
             default = False
         if nargs == "*" and default is None:
             default = []
         shown = names if names[0].startswith("-") else (metavar or names[0],)
-        self.arguments.append(
-            _Argument(
-                shown, dest or _dest(names), switch, default, type, choices, nargs, help
-            )
+        argument = _Argument(
+            shown, dest or _dest(names), switch, default, type, choices, nargs, help
         )
+        argument.repeat = action == "append"
+        self.arguments.append(argument)
 
     def parse_args(self, argv: list[str]) -> Namespace:
         """Return the values argv gives, with defaults for the rest.
@@ -120,7 +126,10 @@ class Parser:
         """
         namespace = Namespace()
         for argument in self.arguments:
-            setattr(namespace, argument.dest, argument.default)
+            default = argument.default
+            if argument.repeat:
+                default = list(default) if isinstance(default, list) else []
+            setattr(namespace, argument.dest, default)
         positionals = [a for a in self.arguments if a.positional]
         words = self._read_options(argv, namespace, positionals)
         self._assign(words, namespace, positionals)
@@ -168,7 +177,10 @@ class Parser:
                 if i >= len(argv):
                     raise UsageError(f"flag needs an argument: {name}")
                 text, i = argv[i], i + 1
-            setattr(namespace, argument.dest, argument.value(text))
+            if argument.repeat:
+                getattr(namespace, argument.dest).append(argument.value(text))
+            else:
+                setattr(namespace, argument.dest, argument.value(text))
         return words
 
     def _assign(

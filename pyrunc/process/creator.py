@@ -12,9 +12,9 @@ import pwd
 from contextlib import ExitStack
 
 from pyrunc import SPEC_VERSION, _sys, hooks, jsonio
-from pyrunc.cgroups import Manager
+from pyrunc.cgroups import Manager, check_free
 from pyrunc.container import CreateOptions, hook_state
-from pyrunc.errors import PyruncError, SeccompError, SyscallError, UsageError
+from pyrunc.errors import HookError, PyruncError, SeccompError, SyscallError, UsageError
 from pyrunc.process import launcher, namespaces
 from pyrunc.process.plan import InitOptions, init_plan
 from pyrunc.process.rootfs import RootfsPlanner, home_directory, rootfs_path
@@ -78,8 +78,12 @@ class Creator:
     def _launch(self, undo: ExitStack, closing: ExitStack) -> Record:
         rootfs = rootfs_path(self.spec, self.bundle)
         linux = self.spec.get("linux", {})
-        self.cgroup = Manager(linux.get("cgroupsPath") or self.container_id)
+        cgroup = Manager(linux.get("cgroupsPath") or self.container_id)
+        check_free(cgroup, self.store, self.container_id)
+        self.cgroup = cgroup
         self.cgroup.create()
+        # limits go in before the init joins, so they hold from its first page
+        self.cgroup.apply(linux.get("resources") or {})
         fifo = self.store.fifo(self.container_id)
         os.mkfifo(fifo, 0o600)
         start_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
@@ -136,6 +140,8 @@ class Creator:
                     "--console-socket: the process does not use a terminal"
                 )
             return -1
+        if self.opts.console_fd >= 0:
+            return self.opts.console_fd
         if not self.opts.console_socket:
             raise UsageError("--console-socket: required when process.terminal is true")
         try:
@@ -161,6 +167,9 @@ class Creator:
             cgroups_path=self.cgroup.cgroups_path,
             namespaces=namespaces.namespace_types(self.spec),
             terminal=bool(self.spec["process"].get("terminal")),
+            process=self.spec["process"],
+            seccomp=self.spec.get("linux", {}).get("seccomp"),
+            resources=self.spec.get("linux", {}).get("resources"),
         )
 
     def _place(self, pid: int) -> None:
@@ -180,9 +189,17 @@ class Creator:
         self.record.pid = pid
         state = hook_state(self.record, Status.CREATING)
         spec_hooks = self.spec.get("hooks", {})
-        hooks.run_hooks(spec_hooks, "prestart", state)
-        hooks.run_hooks(spec_hooks, "createRuntime", state)
-        hooks.run_hooks(spec_hooks, "createContainer", state, enter_pid=pid)
+        try:
+            hooks.run_hooks(spec_hooks, "prestart", state)
+            hooks.run_hooks(spec_hooks, "createRuntime", state)
+            hooks.run_hooks(spec_hooks, "createContainer", state, enter_pid=pid)
+        except HookError:
+            # runtime.md: after a failed hook the container is stopped and
+            # deleted, and the poststop hooks still run
+            hooks.run_hooks_warning(
+                spec_hooks, "poststop", {**state, "status": "stopped"}
+            )
+            raise
 
 
 class SeccompChannel:
@@ -214,16 +231,21 @@ class SeccompChannel:
             os.close(self.write_fd)
             self.write_fd = -1
 
-    def send_state(self, record: Record) -> None:
-        """Leave the agent's message, with the init's pid, for the init to send."""
+    def send_state(
+        self, record: Record, pid: int = 0, status: str = Status.CREATED
+    ) -> None:
+        """Leave the agent's message for the filtered process to send.
+
+        pid is that process's, the init's when 0; status is the container's.
+        """
         if self.filter is None or self.write_fd < 0:
             return
         message = {
             "ociVersion": SPEC_VERSION,
             "fds": ["seccompFd"],
-            "pid": record.pid,
+            "pid": pid or record.pid,
             "metadata": self.filter.listener_metadata,
-            "state": hook_state(record, Status.CREATED),
+            "state": hook_state(record, status),
         }
         os.write(self.write_fd, jsonio.dumps(message).encode())
         self._close_write()

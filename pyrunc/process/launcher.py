@@ -7,18 +7,20 @@ messages (see csrc/pyrunc_native.h); at each SYNC the parent does its part
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable
 
 from pyrunc import _sys
 from pyrunc._sys import Plan, Step
 from pyrunc.errors import PyruncError, SyscallError
 from pyrunc.log import get_logger
 
-log = get_logger(__name__)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-SyncHandler = Callable[[int], None]
+    SyncHandler = Callable[[int], None]
+
+log = get_logger(__name__)
 
 
 class InitError(PyruncError):
@@ -125,11 +127,15 @@ def _reap(pid: int) -> str:
 def kill(child: Child) -> None:
     """Kill a child that failed during set-up, and reap what is ours to reap."""
     for pid in {child.pid, child.clone_pid}:
-        with contextlib.suppress(ProcessLookupError):
+        try:
             os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
     for pid in {child.pid, child.clone_pid}:
-        with contextlib.suppress(ChildProcessError):
+        try:
             os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def wait(pid: int) -> int:

@@ -113,9 +113,20 @@ def _join_steps(opened: list[tuple[str, int]]) -> list[Step]:
     # the user namespace last: while we are still the host's root we may
     # enter namespaces that the target user namespace does not own
     ordered = sorted(opened, key=lambda item: item[0] == "user")
-    return [
+    steps = [
         Step(OP.PYRUNC_OP_SETNS, f"join {kind} namespace", fd=fd, num=(FLAGS[kind],))
         for kind, fd in ordered
+    ]
+    if ordered and ordered[-1][0] == "user":
+        steps += _become_root()
+    return steps
+
+
+def _become_root() -> list[Step]:
+    # the host's root is not mapped in a user namespace; its root is
+    return [
+        Step(OP.PYRUNC_OP_SETRESGID, "become root of user namespace", num=(0,)),
+        Step(OP.PYRUNC_OP_SETRESUID, "become root of user namespace", num=(0,)),
     ]
 
 
@@ -123,8 +134,7 @@ def _new_user_steps() -> list[Step]:
     return [
         Step(OP.PYRUNC_OP_UNSHARE, "create user namespace", flags=CLONE_NEWUSER),
         Step(OP.PYRUNC_OP_SYNC, "wait for id maps", num=(SYNC_USERMAP,)),
-        Step(OP.PYRUNC_OP_SETRESGID, "become root of user namespace", num=(0,)),
-        Step(OP.PYRUNC_OP_SETRESUID, "become root of user namespace", num=(0,)),
+        *_become_root(),
     ]
 
 
@@ -138,7 +148,8 @@ def _time_offsets(spec: dict[str, Any]) -> str | None:
     return "".join(lines)
 
 
-def _first_steps() -> list[Step]:
+def first_steps() -> list[Step]:
+    """Return the steps every new child starts with, up to its cgroup placement."""
     return [
         Step(OP.PYRUNC_OP_RESET_SIGNALS, "reset signal handlers"),
         # if the runtime dies during set-up, so does the child
@@ -183,7 +194,7 @@ def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
     opened = _open_paths(kinds)
     fast = not opened and "user" not in new and "time" not in new
     clone_flags = _flags(new - {"cgroup"}) if fast else 0
-    steps = _first_steps() + _join_steps(opened)
+    steps = first_steps() + _join_steps(opened)
     if "user" in new and not fast:
         steps += _new_user_steps()
     rest = _flags(new - {"user"}) & ~clone_flags
@@ -193,6 +204,46 @@ def plan_namespaces(spec: dict[str, Any]) -> NamespacePlan:
         steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
     steps.append(Step(OP.PYRUNC_OP_REPORT_PID, "report pid"))
     return NamespacePlan(clone_flags, steps, [fd for _, fd in opened])
+
+
+# The order in which a process joins a running container's namespaces.
+ENTER_ORDER = ["ipc", "uts", "network", "pid", "time", "cgroup", "mount", "user"]
+
+
+def enter_steps(pid: int) -> tuple[list[Step], list[int]]:
+    """Return the steps that join every namespace of pid we are not in, and their fds.
+
+    The user namespace comes last (see _join_steps); a fork follows when the
+    pid or time namespace changes, as only children enter those. The caller
+    closes the fds once the child has run the steps.
+
+    Raises:
+        OSError: a namespace file of pid cannot be read.
+    """
+    steps: list[Step] = []
+    fds: list[int] = []
+    for kind in ENTER_ORDER:
+        ours = f"/proc/self/ns/{PROC_NAMES[kind]}"
+        theirs = f"/proc/{pid}/ns/{PROC_NAMES[kind]}"
+        try:
+            if os.stat(ours).st_ino == os.stat(theirs).st_ino:
+                continue
+            fd = os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        fds.append(fd)
+        steps.append(
+            Step(
+                OP.PYRUNC_OP_SETNS,
+                f"join {kind} namespace of {pid}",
+                fd=fd,
+                num=(FLAGS[kind],),
+            )
+        )
+    if any(s.num[0] & _FOR_CHILDREN for s in steps):
+        steps.append(Step(OP.PYRUNC_OP_FORK, "fork into the pid namespace"))
+    steps.append(Step(OP.PYRUNC_OP_REPORT_PID, "report pid"))
+    return steps, fds
 
 
 def _flags(kinds: set[str]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import signal
+from _signal import SIGKILL  # signal's C half; no enum import
 
 from pyrunc import capabilities
 from pyrunc._sys import OP, Step
@@ -142,7 +142,7 @@ def identity_steps(process: dict[str, Any], keep_admin: bool = False) -> list[St
     """
     user = process.get("user", {})
     caps = process.get("capabilities") or {}
-    keep = capabilities.mask(caps.get("bounding", []))
+    keep = _capability_mask(caps, "bounding")
     steps = [
         Step(
             OP.PYRUNC_OP_DROP_BOUNDING,
@@ -183,6 +183,13 @@ def identity_steps(process: dict[str, Any], keep_admin: bool = False) -> list[St
     return steps
 
 
+def _capability_mask(caps: dict[str, list[str]], name: str) -> int:
+    try:
+        return capabilities.mask(caps.get(name, []))
+    except SpecError as err:
+        raise SpecError(f"process.capabilities.{name}: {err}") from err
+
+
 def capability_sets(caps: dict[str, list[str]], keep_admin: bool = False) -> list[int]:
     """Return the effective, permitted, inheritable and ambient masks to apply.
 
@@ -194,7 +201,7 @@ def capability_sets(caps: dict[str, list[str]], keep_admin: bool = False) -> lis
         SpecError: a capability name is unknown.
     """
     effective, permitted, inheritable, ambient = (
-        capabilities.mask(caps.get(name, []))
+        _capability_mask(caps, name)
         for name in ("effective", "permitted", "inheritable", "ambient")
     )
     if keep_admin:
@@ -245,9 +252,13 @@ def sysctl_steps(spec: dict[str, Any]) -> list[Step]:
 
 
 def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
-    """Return the last steps: find the program, hand over, wait for start, execute."""
+    """Return the last steps: find the program, hand over, wait for start, execute.
+
+    Without a start_fd (a process exec'd into a container) nothing waits.
+    """
     env = process_env(process, opts.listen_fds, opts.home)
     args = process["args"]
+    wait = [Step(OP.PYRUNC_OP_WAIT_START, "wait for start", fd=opts.start_fd)]
     return [
         Step(
             OP.PYRUNC_OP_FIND_EXEC,
@@ -265,7 +276,7 @@ def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
             OP.PYRUNC_OP_PRCTL, "clear parent death signal", num=(PR_SET_PDEATHSIG, 0)
         ),
         Step(OP.PYRUNC_OP_READY, "report ready"),
-        Step(OP.PYRUNC_OP_WAIT_START, "wait for start", fd=opts.start_fd),
+        *(wait if opts.start_fd >= 0 else []),
         *seccomp_steps(process, opts),
         Step(OP.PYRUNC_OP_EXEC, f"exec {args[0]}", argv=list(args), envp=env),
     ]
@@ -322,7 +333,7 @@ def session_steps(opts: InitOptions) -> list[Step]:
         Step(
             OP.PYRUNC_OP_PRCTL,
             "set parent death signal",
-            num=(PR_SET_PDEATHSIG, signal.SIGKILL),
+            num=(PR_SET_PDEATHSIG, SIGKILL),
         ),
     ]
     if opts.keyring:
@@ -332,8 +343,13 @@ def session_steps(opts: InitOptions) -> list[Step]:
     return steps
 
 
-def console_steps(process: dict[str, Any], console_fd: int) -> list[Step]:
-    """Return the step that makes a pty the process's terminal, if it wants one."""
+def console_steps(
+    process: dict[str, Any], console_fd: int, console: str | None = "/dev/console"
+) -> list[Step]:
+    """Return the step that makes a pty the process's terminal, if it wants one.
+
+    The pty is bound over the file console, if one is given.
+    """
     if not process.get("terminal"):
         return []
     size = process.get("consoleSize", {})
@@ -342,7 +358,7 @@ def console_steps(process: dict[str, Any], console_fd: int) -> list[Step]:
             OP.PYRUNC_OP_CONSOLE,
             "set up console",
             fd=console_fd,
-            target="/dev/console",
+            target=console,
             num=(size.get("height", 0), size.get("width", 0)),
         )
     ]
@@ -361,10 +377,17 @@ def cwd_steps(process: dict[str, Any]) -> list[Step]:
     ]
 
 
-def privilege_steps(process: dict[str, Any]) -> list[Step]:
-    """Return the steps that set the umask and no_new_privs."""
-    umask = process.get("user", {}).get("umask", DEFAULT_UMASK)
-    steps = [Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,))]
+def privilege_steps(
+    process: dict[str, Any], default_umask: int | None = DEFAULT_UMASK
+) -> list[Step]:
+    """Return the steps that set the umask and no_new_privs.
+
+    Without user.umask the umask is default_umask, or left as it is for None.
+    """
+    umask = process.get("user", {}).get("umask", default_umask)
+    steps = []
+    if umask is not None:
+        steps.append(Step(OP.PYRUNC_OP_UMASK, "set umask", num=(umask,)))
     if process.get("noNewPrivileges"):
         steps.append(
             Step(OP.PYRUNC_OP_PRCTL, "set no_new_privs", num=(PR_SET_NO_NEW_PRIVS, 1))

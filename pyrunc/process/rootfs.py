@@ -219,17 +219,24 @@ class RootfsPlanner:
                     f"remount {mount['destination']} read-only",
                     root=self.rootfs,
                     target=destination,
-                    flags=mo.MS_REMOUNT | mo.MS_RDONLY | mo.MS_NOSUID | mo.MS_NODEV,
+                    # MS_BIND: this mount alone; on v2 it is the host's cgroup2,
+                    # which a superblock remount would make read-only host-wide
+                    flags=mo.MS_REMOUNT
+                    | mo.MS_BIND
+                    | mo.MS_RDONLY
+                    | mo.MS_NOSUID
+                    | mo.MS_NODEV,
                     num=(0, 0, 0),
                 )
             )
         return steps
 
     def _needs_dev(self) -> bool:
+        # as runc: /dev is populated unless the host's /dev is bind mounted there
         for mount in self.spec.get("mounts", []):
             if relative(mount["destination"]) == "dev":
                 return not mo.parse(mount.get("options", [])).is_bind
-        return False
+        return True
 
     def _devices(self) -> list[Step]:
         steps = [

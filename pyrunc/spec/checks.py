@@ -9,6 +9,7 @@ all; ``check_runnable`` adds what ``create`` and ``run`` need beyond the spec;
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -98,6 +99,37 @@ def check_runnable(config: Config) -> None:
         raise spec_error("process", "is required to create a container")
     if not process.get("args"):
         raise spec_error("process.args", "must not be empty")
+    lsm_labels(config)
+
+
+def lsm_labels(config: Config) -> None:
+    """Refuse an AppArmor profile or SELinux label: pyrunc applies neither.
+
+    Starting the process without the confinement its config asks for would
+    weaken it silently; runc, too, refuses a label its host cannot apply.
+    """
+    process = config.get("process", {})
+    labels: list[tuple[list[str | int], Any, str]] = [
+        (["process", "apparmorProfile"], process.get("apparmorProfile"), "AppArmor"),
+        (["process", "selinuxLabel"], process.get("selinuxLabel"), "SELinux"),
+        (["linux", "mountLabel"], _linux(config).get("mountLabel"), "SELinux"),
+    ]
+    for where, value, module in labels:
+        if not value:
+            continue
+        if not _lsm_enabled(module):
+            raise spec_error(where, f"{module} is not enabled on this host")
+        raise spec_error(where, f"pyrunc does not apply {module} labels")
+
+
+def _lsm_enabled(module: str) -> bool:
+    if module == "SELinux":
+        return os.path.exists("/sys/fs/selinux/enforce")
+    try:
+        with open("/sys/module/apparmor/parameters/enabled", encoding="ascii") as f:
+            return f.read().strip() == "Y"
+    except OSError:
+        return False
 
 
 def deprecation_warnings(config: Config) -> list[str]:

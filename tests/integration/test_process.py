@@ -388,9 +388,10 @@ def test_terminal_through_console_socket(
 def test_terminal_without_console_socket_is_refused(
     pyrunc: Runtime, bundle: Bundle
 ) -> None:
+    """Detached, no one would hold the pty; in the foreground pyrunc relays it."""
     bundle.config["process"]["terminal"] = True
     bundle.set_args("true")
-    result = pyrunc.run(bundle, "tty-nosock")
+    result = pyrunc.run(bundle, "tty-nosock", "--detach")
     assert result.returncode != 0
     assert "--console-socket" in result.stderr
     assert pyrunc.container_ids() == []

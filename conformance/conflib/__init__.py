@@ -1,0 +1,1 @@
+"""Library of the OCI runtime-spec conformance suite: bundles, runtimes, report."""
