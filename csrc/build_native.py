@@ -20,7 +20,9 @@ ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
     "pyrunc._native",
     '#include "pyrunc_native.h"',
-    sources=[os.path.join("csrc", "pyrunc_native.c"), os.path.join("csrc", "pyrunc_seccomp.c")],
+    sources=[
+        os.path.join("csrc", name) for name in ("pyrunc_native.c", "pyrunc_seccomp.c")
+    ],
     libraries=["seccomp"],
     include_dirs=[HERE],
     extra_compile_args=["-O2", "-Wall", "-Wextra", "-std=gnu11"],

@@ -13,9 +13,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join("pyrunc", "spec", "config.schema.json")
 VALIDATOR = os.path.join("pyrunc", "spec", "_validator.py")
 
+_FAST_ERRORS = "JsonSchemaValueException, JsonSchemaValuesException"
 _IMPORTS = {
     "from decimal import Decimal\n": "",
-    "from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException\n": (
+    f"from fastjsonschema import {_FAST_ERRORS}\n": (
         "from pyrunc.spec._schema_errors import (\n"
         "    Decimal,\n"
         "    JsonSchemaValueException,\n"
