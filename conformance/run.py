@@ -19,6 +19,8 @@ from types import FrameType
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# the mount table and cgroup helpers are shared with the benchmark
+sys.path.insert(1, str(HERE.parent / "bench"))
 
 from conflib import (  # noqa: E402
     checks,

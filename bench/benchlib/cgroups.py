@@ -1,8 +1,10 @@
-"""Find, measure and remove the cgroups the benchmark's containers live in.
+"""Find, measure and remove the cgroups of the containers a harness starts.
 
-Containers get a relative cgroupsPath, `pyrunc-bench-<pid>/<id>`. runc and
-pyrunc resolve it under the caller's own cgroup in each hierarchy; crun 1.8
-on cgroup v1 puts it under the hierarchy's top. Both places are searched.
+The benchmark and the conformance suite both give containers a relative
+cgroupsPath, `<parent>/<id>`. runc and pyrunc resolve it under the caller's
+own cgroup in each hierarchy; crun 1.8 on cgroup v1 puts it under the
+hierarchy's top. The look-ups and the removal search both places, in every
+hierarchy.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ class Hierarchy:
         inside = os.path.relpath(cgroup_path, self.mount.root)
         return Path(os.path.normpath(os.path.join(self.mount.mountpoint, inside)))
 
+    def controllers(self) -> frozenset[str]:
+        """Return the controllers (v1) bound to this hierarchy."""
+        return self.mount.super_options
 
-def _cgroup_lines(pid: str) -> list[tuple[frozenset[str], str]]:
+
+def cgroup_lines(pid: int | str) -> list[tuple[frozenset[str], str]]:
+    """Return (controllers, path) for each line of /proc/PID/cgroup."""
     lines = []
     with open(f"/proc/{pid}/cgroup", encoding="utf-8") as table:
         for line in table:
@@ -57,7 +64,7 @@ def _path_in(mount: Mount, lines: list[tuple[frozenset[str], str]]) -> str | Non
 
 def hierarchies() -> list[Hierarchy]:
     """Return the cgroup hierarchies mounted in this mount namespace."""
-    own = _cgroup_lines("self")
+    own = cgroup_lines("self")
     found = []
     for mount in mounts():
         path = _path_in(mount, own)
@@ -66,7 +73,26 @@ def hierarchies() -> list[Hierarchy]:
     return found
 
 
-def bench_dirs(parent: str) -> list[Path]:
+def controller_hierarchy(controller: str) -> Hierarchy | None:
+    """Return the v1 hierarchy a controller is mounted in, if any."""
+    for hierarchy in hierarchies():
+        if hierarchy.mount.fstype == "cgroup" and controller in hierarchy.controllers():
+            return hierarchy
+    return None
+
+
+def process_cgroup(pid: int, controller: str) -> tuple[str, Path] | None:
+    """Return the cgroup path of pid in a controller and its host directory."""
+    hierarchy = controller_hierarchy(controller)
+    if hierarchy is None:
+        return None
+    path = _path_in(hierarchy.mount, cgroup_lines(pid))
+    if path is None:
+        return None
+    return path, hierarchy.directory(path)
+
+
+def dirs_named(parent: str) -> list[Path]:
     """Return every existing cgroup directory named parent that we may own."""
     found: list[Path] = []
     for hierarchy in hierarchies():
@@ -113,7 +139,7 @@ def remove(directories: list[Path]) -> None:
 
 def memory_usage_bytes(pid: int) -> int | None:
     """Return memory.usage_in_bytes (or v2 memory.current) of pid's cgroup."""
-    lines = _cgroup_lines(str(pid))
+    lines = cgroup_lines(str(pid))
     for hierarchy in hierarchies():
         path = _path_in(hierarchy.mount, lines)
         if path is None:

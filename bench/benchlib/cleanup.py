@@ -104,7 +104,7 @@ def _kill_same(pid: int, start_time: str) -> None:
 
 
 def _ours(workspace: Workspace) -> set[int]:
-    directories = cgroups.bench_dirs(workspace.cgroup_parent)
+    directories = cgroups.dirs_named(workspace.cgroup_parent)
     return cgroups.procs_in(directories) | workspace_pids(workspace.dir)
 
 
@@ -139,7 +139,7 @@ def clean(workspace: Workspace, runtimes: list[Runtime]) -> None:
     """Remove containers, processes, cgroups, mounts and files of this run."""
     _attempt("delete containers", delete_containers, runtimes)
     _attempt("kill stragglers", kill_stragglers, workspace)
-    parent_dirs = cgroups.bench_dirs(workspace.cgroup_parent)
+    parent_dirs = cgroups.dirs_named(workspace.cgroup_parent)
     _attempt("remove cgroups", cgroups.remove, parent_dirs)
     _attempt("unmount", unmount_under, workspace.dir)
     _attempt("remove files", shutil.rmtree, workspace.dir)
@@ -149,7 +149,7 @@ def leftovers(workspace: Workspace) -> list[str]:
     """Return a line for each thing of this run that still exists."""
     found = [f"mount {point}" for point in mounted_under(str(workspace.dir))]
     found += [f"process {pid}" for pid in sorted(_ours(workspace))]
-    directories = cgroups.bench_dirs(workspace.cgroup_parent)
+    directories = cgroups.dirs_named(workspace.cgroup_parent)
     found += [f"cgroup {directory}" for directory in directories]
     if workspace.dir.exists():
         found.append(f"directory {workspace.dir}")

@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conflib import cgroups
-from conflib.mounts import mounted_under
+from benchlib import cgroups
+from benchlib.mounts import mounted_under
+
 from conflib.runtimes import Runtime
 from conflib.workspace import Workspace
 
@@ -56,7 +57,7 @@ def _kill_same(pid: int, start_time: str) -> None:
 
 
 def _ours(workspace: Workspace) -> set[int]:
-    return cgroups.procs_in(cgroups.suite_dirs(workspace.cgroup_parent))
+    return cgroups.procs_in(cgroups.dirs_named(workspace.cgroup_parent))
 
 
 def kill_stragglers(workspace: Workspace, wait: float = 2.0) -> None:
@@ -86,7 +87,7 @@ def clean(workspace: Workspace, runtimes: list[Runtime]) -> None:
     """Remove containers, processes, cgroups, mounts and files of this run."""
     _attempt("delete containers", delete_containers, runtimes)
     _attempt("kill stragglers", kill_stragglers, workspace)
-    parents = cgroups.suite_dirs(workspace.cgroup_parent)
+    parents = cgroups.dirs_named(workspace.cgroup_parent)
     _attempt("remove cgroups", cgroups.remove, parents)
     _attempt("unmount", unmount_under, workspace.dir)
     _attempt("remove files", shutil.rmtree, workspace.dir)
@@ -96,7 +97,7 @@ def leftovers(workspace: Workspace) -> list[str]:
     """Return a line for each thing of this run that still exists."""
     found = [f"mount {point}" for point in mounted_under(str(workspace.dir))]
     found += [f"process {pid}" for pid in sorted(_ours(workspace))]
-    directories = cgroups.suite_dirs(workspace.cgroup_parent)
+    directories = cgroups.dirs_named(workspace.cgroup_parent)
     found += [f"cgroup {directory}" for directory in directories]
     if workspace.dir.exists():
         found.append(f"directory {workspace.dir}")

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from conflib.mounts import mounted_under
+from benchlib.mounts import mounted_under
 
 UNIFIED = "/sys/fs/cgroup/unified"
 _OUTER = "PYRUNC_CONFORMANCE_OUTER_MNTNS"

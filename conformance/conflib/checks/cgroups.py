@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from conflib import cgroups
+from benchlib import cgroups
+
 from conflib.case import Case, Failure, Skip, equal, require
 from conflib.registry import requirement
 

@@ -7,7 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from conflib import cgroups
+from benchlib import cgroups
+
 from conflib import config as configs
 from conflib.case import Case, equal, must_fail, must_pass, require
 from conflib.registry import requirement
@@ -37,7 +38,7 @@ def _no_state(case: Case, container_id: str) -> None:
 
 
 def _cgroup_dirs(case: Case, container_id: str) -> list[Path]:
-    parents = cgroups.suite_dirs(case.workspace.cgroup_parent)
+    parents = cgroups.dirs_named(case.workspace.cgroup_parent)
     return [
         parent / container_id for parent in parents if (parent / container_id).exists()
     ]

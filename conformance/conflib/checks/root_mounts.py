@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from benchlib.mounts import Mount, parse
+
 from conflib import config as configs
 from conflib.case import Case, Failure, equal, must_fail, require
 from conflib.config import Config
-from conflib.mounts import Mount, parse
 from conflib.registry import requirement
 from conflib.workspace import MARKER
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from benchlib.mounts import Mount, parse
+
 from conflib import config as configs
 from conflib.case import Case, Failure, Skip, equal, require
-from conflib.mounts import Mount, parse
 from conflib.registry import requirement
 
 SPEC = "config-linux.md"
