@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 OCI_VERSION_MIN = "1.0.0"
 NAMESPACES = ("cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts")
-CGROUP = {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False}
+CGROUP = {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": True}
 VERSION_ANNOTATION = "io.github.pyrunc.version"
 
 

@@ -114,7 +114,7 @@ def test_unimplemented_features_say_disabled() -> None:
         "v2": True,
         "systemd": False,
         "systemdUser": False,
-        "rdma": False,
+        "rdma": True,
     }
 
 
