@@ -793,14 +793,41 @@ static int reset_signals(void)
     return sigprocmask(SIG_SETMASK, &all, NULL) < 0 ? -errno : 0;
 }
 
+static void exit_on_signal(int sig)
+{
+    _exit(128 + sig);
+}
+
+/* Set the action of every signal whose default is to end the process. */
+static void on_ending_signals(void (*handler)(int))
+{
+    static const int sparing[] = {SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGURG,
+                                  SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU};
+    struct sigaction action = {.sa_handler = handler};
+    int sig;
+    size_t i;
+
+    for (sig = 1; sig < SIGRTMIN; sig++) {
+        for (i = 0; i < sizeof(sparing) / sizeof(sparing[0]); i++)
+            if (sparing[i] == sig)
+                break;
+        if (i == sizeof(sparing) / sizeof(sparing[0]))
+            sigaction(sig, &action, NULL);
+    }
+}
+
+/* Wait for `start`. A pid namespace's init ignores signals it has no handler
+ * for, so while it waits, a signal that would end a process ends it. */
 static int wait_start(int fd)
 {
     char byte;
     ssize_t n;
 
+    on_ending_signals(exit_on_signal);
     do {
         n = read(fd, &byte, 1);
     } while (n < 0 && errno == EINTR);
+    on_ending_signals(SIG_DFL);
     if (n < 0)
         return -errno;
     close(fd);

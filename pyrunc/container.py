@@ -21,7 +21,6 @@ from pyrunc import SPEC_VERSION
 from pyrunc.cgroups import Manager
 from pyrunc.errors import PyruncError, StateError
 from pyrunc.log import get_logger
-from pyrunc.signals import terminates
 from pyrunc.state import Record, Status, Store, process_start_time
 
 TYPE_CHECKING = False
@@ -259,10 +258,6 @@ def kill(
             _kill_cgroup(record, sig)
             return
         check_allowed("kill", record, status)
-        if status == Status.CREATED and terminates(sig):
-            # the init waits for start with default handlers, and the kernel drops
-            # such a signal to a pid namespace's init; runc's waiting init dies of it
-            sig = SIGKILL
         if all_processes:
             _kill_cgroup(record, sig)
         else:

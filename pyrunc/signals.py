@@ -32,23 +32,3 @@ def parse_signal(text: str) -> int:
     if value is None:
         raise UsageError(f'unknown signal "{text}"')
     return int(value)
-
-
-# Signals whose default action is not to end the process (ignore, stop, continue).
-_SPARING = frozenset(
-    {
-        _signal.SIGCHLD,
-        _signal.SIGCONT,
-        _signal.SIGURG,
-        _signal.SIGWINCH,
-        _signal.SIGSTOP,
-        _signal.SIGTSTP,
-        _signal.SIGTTIN,
-        _signal.SIGTTOU,
-    }
-)
-
-
-def terminates(sig: int) -> bool:
-    """Tell whether sig's default action ends a process (with or without a core)."""
-    return sig not in _SPARING

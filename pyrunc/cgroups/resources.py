@@ -132,7 +132,10 @@ def v1_writes(
         *_v1_cpu(resources.get("cpu") or {}),
         *_pids("pids/pids.max", resources.get("pids") or {}),
         *_v1_blkio(resources.get("blockIO") or {}, bfq),
-        *_v1_hugetlb(resources.get("hugepageLimits") or []),
+        *_hugetlb(
+            resources.get("hugepageLimits") or [],
+            "hugetlb/hugetlb.{size}.limit_in_bytes",
+        ),
         *_v1_network(resources.get("network") or {}),
         *_rdma("rdma/rdma.max", resources.get("rdma") or {}),
     ]
@@ -295,10 +298,11 @@ def _page_size(entry: dict[str, Any], index: int) -> str:
     return size
 
 
-def _v1_hugetlb(limits: list[dict[str, Any]]) -> list[Write]:
+def _hugetlb(limits: list[dict[str, Any]], file: str) -> list[Write]:
+    """Return one write per hugepage limit; file names the size as {size}."""
     return [
         (
-            f"hugetlb/hugetlb.{_page_size(entry, index)}.limit_in_bytes",
+            file.format(size=_page_size(entry, index)),
             str(_int(entry, "limit", f"hugepageLimits[{index}].limit")),
             f"hugepageLimits[{index}]",
         )
@@ -356,7 +360,7 @@ def v2_writes(resources: dict[str, Any], *, bfq: bool = False) -> list[Write]:
         *_v2_io(resources.get("blockIO") or {}, bfq),
         *_v2_cpu(resources.get("cpu") or {}),
         *_cpuset("cpuset.", resources.get("cpu") or {}),
-        *_v2_hugetlb(resources.get("hugepageLimits") or []),
+        *_hugetlb(resources.get("hugepageLimits") or [], "hugetlb.{size}.max"),
         *_rdma("rdma.max", resources.get("rdma") or {}),
         *_v2_unified(resources.get("unified") or {}),
     ]
@@ -456,17 +460,6 @@ def _v2_io(blkio: dict[str, Any], bfq: bool) -> list[Write]:
                 ("io.max", f"{_device(entry)} {name}={rate}", f"blockIO.{key}[{index}]")
             )
     return writes
-
-
-def _v2_hugetlb(limits: list[dict[str, Any]]) -> list[Write]:
-    return [
-        (
-            f"hugetlb.{_page_size(entry, index)}.max",
-            str(_int(entry, "limit", f"hugepageLimits[{index}].limit")),
-            f"hugepageLimits[{index}]",
-        )
-        for index, entry in enumerate(limits)
-    ]
 
 
 def _v2_unified(unified: dict[str, Any]) -> list[Write]:
