@@ -16,6 +16,7 @@ from tests.support import (
     pyrunc_command,
     remove_test_cgroups,
 )
+from tests.tmux import Tmux
 
 
 def _become_subreaper() -> None:
@@ -93,3 +94,17 @@ def runc(root_only: None, tmp_path: Path) -> Iterator[Runtime]:
     yield runtime
     runtime.cleanup()
     _reap_orphans()
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A tmux server for one test, stopped after it; skipped without tmux."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    workdir = tmp_path / "tmux"
+    workdir.mkdir()
+    server = Tmux(workdir)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,19 +1,14 @@
 """Terminals: a pty that pyrunc relays in the foreground, or hands to a console socket.
 
-The interactive tests drive pyrunc as a person would: in a tmux pane of a
-tmux server of the test's own, typing with send-keys and reading the screen
-with capture-pane. A wrapper script around pyrunc writes its exit status and
-the pane's terminal settings before and after to files.
+The interactive tests drive pyrunc as a person would, in a tmux pane (see
+tests/tmux.py).
 """
 
 from __future__ import annotations
 
 import os
 import select
-import shlex
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,101 +23,10 @@ from tests.support import (
     running,
     runtime_argv,
 )
+from tests.tmux import COLUMNS, ROWS, Tmux
 
 CID = "tty"
 PROMPT = "/ # "
-ROWS, COLUMNS = 30, 100
-
-
-class Tmux:
-    """A tmux server of the test's own, with one pane running a wrapped command."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.socket = str(workdir / "tmux.sock")
-        self.workdir = workdir
-        self.status = workdir / "status"
-        self.settings_before = workdir / "stty-before"
-        self.settings_after = workdir / "stty-after"
-
-    def tmux(self, *args: str) -> str:
-        """Run a tmux command against this server and return its output."""
-        result = subprocess.run(
-            ["tmux", "-S", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def start(self, argv: list[str]) -> None:
-        """Start the server with one pane running argv inside the wrapper."""
-        wrapper = self.workdir / "wrapper.sh"
-        wrapper.write_text(
-            f"stty -g > {self.settings_before}\n"
-            f"{shlex.join(argv)}\n"
-            f"echo $? > {self.status}.tmp\n"
-            f"stty -g > {self.settings_after}\n"
-            f"mv {self.status}.tmp {self.status}\n"
-        )
-        config = self.workdir / "tmux.conf"
-        config.write_text("set -g remain-on-exit on\nset -g status off\n")
-        self.tmux(
-            "-f", str(config), "new-session", "-d", "-s", "test",
-            "-x", str(COLUMNS), "-y", str(ROWS), f"sh {wrapper}",
-        )  # fmt: skip
-
-    def screen(self) -> list[str]:
-        """Return the pane's lines, trailing blanks removed."""
-        lines = self.tmux("capture-pane", "-p", "-t", "test").splitlines()
-        return [line.rstrip() for line in lines]
-
-    def wait_for(self, text: str, timeout: float = 10.0) -> list[str]:
-        """Poll the screen until a line ends with text; return the screen."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if any(line.endswith(text.rstrip()) for line in screen):
-                return screen
-            assert time.monotonic() < deadline, f"no {text!r} on {screen}"
-            time.sleep(0.05)
-
-    def type(self, keys: str) -> None:
-        """Type keys followed by Enter."""
-        self.tmux("send-keys", "-t", "test", "-l", keys)
-        self.tmux("send-keys", "-t", "test", "Enter")
-
-    def exit_status(self, timeout: float = 20.0) -> int:
-        """Wait for the wrapped command to end; return its exit status."""
-        deadline = time.monotonic() + timeout
-        while not self.status.exists():
-            assert time.monotonic() < deadline, f"still running: {self.screen()}"
-            time.sleep(0.05)
-        return int(self.status.read_text())
-
-    def terminal_restored(self) -> bool:
-        """Tell whether the pane's settings after the command equal those before."""
-        return self.settings_before.read_text() == self.settings_after.read_text()
-
-    def stop(self) -> None:
-        """Stop this tmux server and what runs in it."""
-        subprocess.run(
-            ["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30
-        )
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    """A tmux server for one test, stopped after it."""
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    workdir = tmp_path / "tmux"
-    workdir.mkdir()
-    server = Tmux(workdir)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_run_with_terminal_in_tmux(pyrunc: Runtime, bundle: Bundle, tmux: Tmux) -> None:
