@@ -144,7 +144,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _run_command(name: str, argv: list[str], ctx: Context) -> int:
+def parse(argv: list[str]) -> tuple[Namespace, Namespace]:
+    """Parse a whole pyrunc command line as main would, without running it.
+
+    Returns the global flags and the subcommand's arguments (whose
+    ``command`` names the subcommand). Raises UsageError for an unknown
+    command or flag, or a bad value; HelpShown after printing --help.
+    """
+    global_args = _global_parser().parse_args(argv)
+    if not global_args.words:
+        raise UsageError("no command given")
+    name, *rest = global_args.words
+    return global_args, _parse_command(name, rest)[1]
+
+
+def _parse_command(name: str, argv: list[str]) -> tuple[Command, Namespace]:
     if name not in COMMANDS:
         raise UsageError(f"no such command: {name}")
     module_name, help_text = COMMANDS[name]
@@ -153,4 +167,9 @@ def _run_command(name: str, argv: list[str], ctx: Context) -> int:
     command.add_arguments(parser)
     args = parser.parse_args(argv)
     args.command = name
+    return command, args
+
+
+def _run_command(name: str, argv: list[str], ctx: Context) -> int:
+    command, args = _parse_command(name, argv)
     return command.run(args, ctx)
