@@ -5,15 +5,18 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # The cgroup v2 tests boot Debian's kernel with cgroup v2 alone under QEMU
-# (virtme-ng, from the [test] extra, drives it).
-guest_packages=(qemu-system-x86 linux-image-amd64)
-for pkg in "${guest_packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${guest_packages[@]}" >/dev/null
-        break
-    fi
+# (virtme-ng, from the [test] extra, drives it); the engine tests run real
+# containerd and podman (with conmon, and skopeo to move images between them).
+test_packages=(qemu-system-x86 linux-image-amd64 containerd podman conmon skopeo)
+missing=()
+for pkg in "${test_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+if [ "${#missing[@]}" -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+fi
 
 PYRUNC_EXTRAS="[test]" "$here/scripts/install.sh"
 cd "$here"
