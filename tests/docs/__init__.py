@@ -1,0 +1,1 @@
+"""Tests that keep the operators' documentation in docs/ true."""
