@@ -61,7 +61,9 @@ class Child:
 def start(
     clone_flags: int, steps: list[Step], handlers: dict[int, SyncHandler]
 ) -> Child:
-    """Clone a child running steps and serve it until it reports ready or fails.
+    """Clone a child running steps and serve it until it is ready or fails.
+
+    Ready is the READY step's report or, for a plan without one, execve.
 
     handlers maps a SYNC code to the parent's part, called with the child's
     current pid. On failure the child is killed and reaped.
@@ -88,8 +90,11 @@ def start(
 
 
 def _serve(child: Child, plan: Plan) -> None:
+    reports_ready = any(step.op == _sys.OP.PYRUNC_OP_READY for step in plan.steps)
     while True:
         message, sender = _sys.sync_recv(child.sync_fd)
+        if message is None and not reports_ready:
+            return  # execve closed the child's end: the program runs
         if message is None:
             status = _reap(child.clone_pid)
             raise PyruncError(f"container init exited before it was ready ({status})")

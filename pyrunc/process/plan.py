@@ -255,10 +255,18 @@ def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
     """Return the last steps: find the program, hand over, wait for start, execute.
 
     Without a start_fd (a process exec'd into a container) nothing waits.
+    Such a process reports ready only when the parent still has a part to
+    play after the pid is known (a seccomp agent's message); otherwise the
+    parent learns it has executed when execve closes the sync socket, as
+    the socket is close-on-exec, and a failed execve is reported like any
+    other step.
     """
     env = process_env(process, opts.listen_fds, opts.home)
     args = process["args"]
     wait = [Step(OP.PYRUNC_OP_WAIT_START, "wait for start", fd=opts.start_fd)]
+    ready = [Step(OP.PYRUNC_OP_READY, "report ready")]
+    if opts.start_fd < 0 and opts.message_fd < 0:
+        ready = []
     return [
         Step(
             OP.PYRUNC_OP_FIND_EXEC,
@@ -275,7 +283,7 @@ def exec_steps(process: dict[str, Any], opts: InitOptions) -> list[Step]:
         Step(
             OP.PYRUNC_OP_PRCTL, "clear parent death signal", num=(PR_SET_PDEATHSIG, 0)
         ),
-        Step(OP.PYRUNC_OP_READY, "report ready"),
+        *ready,
         *(wait if opts.start_fd >= 0 else []),
         *seccomp_steps(process, opts),
         Step(OP.PYRUNC_OP_EXEC, f"exec {args[0]}", argv=list(args), envp=env),

@@ -55,7 +55,7 @@ def status_field(text: str, name: str) -> str:
 
 
 def executed(pid: int, cmdline: bytes, timeout: float = 5.0) -> bool:
-    """Wait until pid runs the program with cmdline; a detached exec returns before."""
+    """Wait until pid runs the program with cmdline (sh -c execs it a moment later)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if Path(f"/proc/{pid}/cmdline").read_bytes() == cmdline:
@@ -445,6 +445,27 @@ def test_exec_detach_and_pid_file(
     pid = exec_detached("sh", "-c", "sleep 60")
     assert executed(pid, b"sleep\x0060\x00")
     assert pid in processes_in(bundle.rootfs)
+
+
+def test_exec_detach_returns_once_the_program_runs(
+    container: int, exec_detached: ExecDetached
+) -> None:
+    pid = exec_detached("sleep", "60")
+
+    assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x0060\x00"
+
+
+def test_exec_detach_reports_a_failed_execve(
+    pyrunc: Runtime, bundle: Bundle, container: int
+) -> None:
+    # found and executable, but not a program the kernel can load
+    (bundle.rootfs / "not-a-program").write_text("neither ELF nor #!\n")
+    (bundle.rootfs / "not-a-program").chmod(0o755)
+
+    result = pyrunc("exec", "-d", CID, "/not-a-program")
+
+    assert result.returncode != 0
+    assert "exec format error" in error_message(result.stderr)
 
 
 def test_exec_leaks_no_runtime_fd(

@@ -65,7 +65,12 @@ def test_no_start_wait_no_cwd_creation_no_default_umask() -> None:
     steps = ops(plan())
     for op in (OP.PYRUNC_OP_WAIT_START, OP.PYRUNC_OP_MKDIR_IN_ROOT, OP.PYRUNC_OP_UMASK):
         assert op not in steps
-    assert steps[-3:] == [OP.PYRUNC_OP_PRCTL, OP.PYRUNC_OP_READY, OP.PYRUNC_OP_EXEC]
+    assert steps[-2:] == [OP.PYRUNC_OP_PRCTL, OP.PYRUNC_OP_EXEC]
+
+
+def test_the_parent_learns_of_execve_itself() -> None:
+    # with no READY step, execve closing the sync socket tells the parent
+    assert OP.PYRUNC_OP_READY not in ops(plan())
 
 
 def test_umask_when_the_user_has_one() -> None:
@@ -82,12 +87,12 @@ def test_console_after_the_session_without_a_console_file() -> None:
     assert kinds.index(OP.PYRUNC_OP_CONSOLE) < kinds.index(OP.PYRUNC_OP_SETRESUID)
 
 
-def test_runtime_fds_are_closed_before_ready() -> None:
+def test_runtime_fds_are_closed_before_execve() -> None:
     steps = plan()
     close = next(s for s in steps if s.op == OP.PYRUNC_OP_CLOSE_FDS)
     assert close.num[0] == 3
     assert ops(steps).index(OP.PYRUNC_OP_CLOSE_FDS) < ops(steps).index(
-        OP.PYRUNC_OP_READY
+        OP.PYRUNC_OP_EXEC
     )
 
 
