@@ -160,6 +160,7 @@ class Containerd:
         self.config = workdir / "config.toml"
         self.log = workdir / "containerd.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.sockets_before = self.shim_sockets()
 
     def start(self) -> None:
         """Write the configuration, start the daemon and wait until it answers."""
@@ -198,6 +199,12 @@ class Containerd:
     def ctr_argv(self, *args: str) -> list[str]:
         """Return the command line of a ctr call, for a terminal to run."""
         return ["ctr", "--address", str(self.socket), *args]
+
+    @staticmethod
+    def shim_sockets() -> set[str]:
+        """Return the sockets in the fixed directory where every shim keeps its own."""
+        directory = Path("/run/containerd/s")
+        return {p.name for p in directory.iterdir()} if directory.is_dir() else set()
 
     def shims(self) -> list[int]:
         """Return the pids of the shims this daemon started."""

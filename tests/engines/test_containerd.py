@@ -17,6 +17,7 @@ from tests.engines.engines import (
     IMAGE,
     Containerd,
     RecordedRuntime,
+    command_of,
     runtime_state,
     sort_calls,
     wait_until,
@@ -230,6 +231,17 @@ def test_kill_a_signal_then_all_processes(ctr: Ctr) -> None:
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
 
 
+def test_kill_sends_sigterm_by_default(ctr: Ctr) -> None:
+    container_id = ctr.detached("sigterm", "trap 'exit 7' TERM; " + WAITER)
+
+    killed = ctr("task", "kill", container_id)
+    ctr.wait_status(container_id, "STOPPED")
+    removed = ctr("task", "delete", container_id)
+
+    assert killed.returncode == 0, killed.stderr
+    assert "exit code 7" in removed.stderr
+
+
 def test_task_rm_force_removes_a_running_task(ctr: Ctr) -> None:
     container_id = ctr.detached("rmforce")
     init = ctr.runtime_state(container_id)["pid"]
@@ -290,10 +302,13 @@ def test_every_command_line_was_understood(
         pytest.skip("no scenario of this module has run")
 
     commands, rejected = sort_calls(calls)
+    failed = {command_of(call.argv) for call in calls if call.status != 0}
 
     assert all("--log-format" in call.argv for call in calls)
     assert rejected == []
     assert commands >= SHIM_COMMANDS
+    # only the create of the program that does not exist may fail
+    assert failed <= {"create"}
 
 
 def test_stopping_containerd_leaves_nothing_behind(containerd: Containerd) -> None:
@@ -301,6 +316,7 @@ def test_stopping_containerd_leaves_nothing_behind(containerd: Containerd) -> No
 
     assert containerd.process is not None and containerd.process.poll() is not None
     assert containerd.shims() == []
+    assert containerd.shim_sockets() <= containerd.sockets_before
     assert mounts_under(containerd.workdir) == []
     assert not list(containerd.workdir.glob("*-root/default/*"))
     assert not [
