@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def command_of(argv: list[str]) -> str:
     return " ".join([args.command, *(f"--{flag}" for flag in flags)])
 
 
-def wait_until(ready: Any, what: str, timeout: float = 30.0) -> None:
+def wait_until(ready: Callable[[], object], what: str, timeout: float = 30.0) -> None:
     """Poll ready() until it is true; fail naming what did not happen."""
     deadline = time.monotonic() + timeout
     while not ready():
