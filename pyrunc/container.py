@@ -71,7 +71,9 @@ class ExecOptions:
     """What `exec` starts: a whole process object, and how the caller attaches to it.
 
     console_fd, when not -1, receives the master of the process's pty;
-    preserve_fds counts the caller's fds from 3 up that the process inherits.
+    preserve_fds counts the caller's fds from 3 up that the process inherits;
+    sub_cgroups maps controllers to existing cgroups below the container's
+    that the process joins instead ("" for every other controller).
     """
 
     def __init__(
@@ -80,11 +82,13 @@ class ExecOptions:
         console_fd: int = -1,
         preserve_fds: int = 0,
         ignore_paused: bool = False,
+        sub_cgroups: dict[str, str] | None = None,
     ) -> None:
         self.process = process
         self.console_fd = console_fd
         self.preserve_fds = preserve_fds
         self.ignore_paused = ignore_paused
+        self.sub_cgroups = sub_cgroups or {}
 
 
 def hook_state(record: Record, status: str) -> dict[str, Any]:

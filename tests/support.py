@@ -369,6 +369,14 @@ def container_cgroups(container_id: str) -> list[Path]:
     return [parent / container_id for parent in cgroup_parent_dirs()]
 
 
+def make_sub_cgroup(path: Path) -> None:
+    """Make a cgroup that takes processes: a v1 cpuset one needs cpus and mems."""
+    path.mkdir()
+    for name in ("cpuset.cpus", "cpuset.mems"):
+        if (path / name).exists():
+            (path / name).write_text((path.parent / name).read_text())
+
+
 def cgroup_pids(container_id: str) -> dict[Path, set[int]]:
     """Return the pids in each of a test container's cgroup directories."""
     found = {}

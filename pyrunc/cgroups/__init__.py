@@ -128,20 +128,44 @@ class Manager:
                 raise CgroupError(f"create cgroup {path}: {reason(err)}") from err
             log.debug("created cgroup %s", path)
 
-    def add(self, pid: int) -> None:
+    def add(self, pid: int, below: dict[str, str] | None = None) -> None:
         """Move pid into the container's cgroup in every hierarchy.
 
+        below maps controller names to an existing cgroup under the
+        container's to join instead; "" stands for every controller not
+        named.
+
         Raises:
-            CgroupError: a write to cgroup.procs failed.
+            CgroupError: a controller in below is not mounted, a path in it
+                leaves the container's cgroup, or a write to cgroup.procs
+                failed.
         """
-        for path in self.paths.values():
+        below = below or {}
+        self._check_below(below)
+        for name, path in self.paths.items():
+            sub = next((below[c] for c in name.split(",") if c in below), None)
+            sub = below.get("", "") if sub is None else sub
+            target = os.path.join(path, sub.lstrip("/")) if sub else path
             try:
                 with open(
-                    os.path.join(path, "cgroup.procs"), "w", encoding="utf-8"
+                    os.path.join(target, "cgroup.procs"), "w", encoding="utf-8"
                 ) as f:
                     f.write(str(pid))
             except OSError as err:
-                raise CgroupError(f"join cgroup {path}: {reason(err)}") from err
+                raise CgroupError(f"join cgroup {target}: {reason(err)}") from err
+
+    def _check_below(self, below: dict[str, str]) -> None:
+        mounted = {c for name in self.paths for c in name.split(",")}
+        for controller, sub in below.items():
+            if controller and self.unified:
+                raise CgroupError(
+                    f"{controller}:{sub}: cgroup v2 has one path for every"
+                    " controller; give the path alone"
+                )
+            if controller not in mounted | {""}:
+                raise CgroupError(f"{controller}:{sub}: no cgroup hierarchy has it")
+            if ".." in sub.split("/"):
+                raise CgroupError(f"{sub}: must not contain '..'")
 
     def pids(self) -> list[int]:
         """Return the pids in the container's cgroup and the cgroups below it."""

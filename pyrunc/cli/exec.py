@@ -71,6 +71,11 @@ def add_arguments(parser: Parser) -> None:
     parser.add_argument(
         "--ignore-paused", action="store_true", help="exec in a paused container"
     )
+    parser.add_argument(
+        "--cgroup",
+        action="append",
+        help="join an existing cgroup below the container's: [CONTROLLER[,...]:]PATH",
+    )
     add_container_id(parser)
     parser.add_argument(
         "command",
@@ -100,7 +105,11 @@ def _exec(args: Namespace, store: Store) -> int:
     forwarder = None if args.detach else _forwarder()
     console, console_fd = _console(args, process)
     opts = container.ExecOptions(
-        process, console_fd, args.preserve_fds, args.ignore_paused
+        process,
+        console_fd,
+        args.preserve_fds,
+        args.ignore_paused,
+        sub_cgroups(args.cgroup or []),
     )
     try:
         pid = container.exec_process(store, args.container_id, opts)
@@ -128,6 +137,30 @@ def _wait(pid: int, forwarder: Forwarder, console: Console | None) -> int:
     finally:
         if console is not None:
             console.close()
+
+
+def sub_cgroups(values: list[str]) -> dict[str, str]:
+    """Return --cgroup's paths below the container's cgroup, by controller.
+
+    "PATH" applies to every controller not named otherwise and is kept
+    under ""; "memory,pids:PATH" to those two.
+
+    Raises:
+        UsageError: two paths for one controller, or an empty path.
+    """
+    paths: dict[str, str] = {}
+    for value in values:
+        controllers, colon, path = value.partition(":")
+        if not colon:
+            controllers, path = "", value
+        if not path:
+            raise UsageError(f"--cgroup {value!r}: the path is empty")
+        for controller in controllers.split(",") if controllers else [""]:
+            if controller in paths:
+                which = controller or "every controller"
+                raise UsageError(f"--cgroup: a second path for {which}")
+            paths[controller] = path
+    return paths
 
 
 def _forwarder() -> Forwarder:

@@ -2,7 +2,8 @@
 
 The process is started by the same C executor as the init, and runs no
 Python either. It waits at a sync point while this side writes it into the
-container's cgroup in every hierarchy, so it runs nothing outside; it then
+container's cgroup in every hierarchy (or a cgroup below it that exec's
+--cgroup names), so it runs nothing outside; it then
 joins every namespace of the init, the user namespace last, forks into the
 pid namespace, and takes on the rlimits, terminal, identity, no_new_privs
 and seccomp filter of its process object before it executes. It stays
@@ -144,4 +145,5 @@ class Joiner:
         ]
 
     def _place(self, pid: int) -> None:
-        Manager(self.record.cgroups_path, self.record.cgroup_paths).add(pid)
+        manager = Manager(self.record.cgroups_path, self.record.cgroup_paths)
+        manager.add(pid, self.opts.sub_cgroups)

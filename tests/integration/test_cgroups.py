@@ -20,9 +20,11 @@ from tests.support import (
     Bundle,
     Runtime,
     cgroup_dir,
+    container_cgroups,
     create,
     error_message,
     leftovers,
+    make_sub_cgroup,
     runtime_argv,
     wait_for_file,
     wait_status,
@@ -524,3 +526,34 @@ def test_delete_leaves_no_cgroup_behind(pyrunc: Runtime, bundle: Bundle) -> None
     assert pyrunc("delete", "--force", "tidy").returncode == 0
     assert [path for path in dirs if path.exists()] == []
     assert leftovers(pyrunc, bundle, "tidy") == []
+
+
+def test_exec_joins_a_cgroup_below_the_containers(
+    pyrunc: Runtime, bundle: Bundle
+) -> None:
+    started(pyrunc, bundle, "below", "sleep 30")
+    for path in container_cgroups("below"):
+        make_sub_cgroup(path / "sub")
+
+    result = pyrunc("exec", "--cgroup", "sub", "below", "cat", "/proc/self/cgroup")
+
+    assert result.returncode == 0, result.stderr
+    assert all(line.endswith("/below/sub") for line in result.stdout.splitlines())
+
+
+def test_exec_cgroup_per_controller_is_v1_only(pyrunc: Runtime, bundle: Bundle) -> None:
+    started(pyrunc, bundle, "percontroller", "sleep 30")
+    for path in container_cgroups("percontroller"):
+        make_sub_cgroup(path / "sub")
+
+    result = pyrunc(
+        "exec", "--cgroup", "memory:sub", "percontroller", "cat", "/proc/self/cgroup"
+    )
+
+    if V2:
+        assert result.returncode != 0
+        assert "cgroup v2 has one path" in error_message(result.stderr)
+    else:
+        lines = result.stdout.splitlines()
+        moved = [line for line in lines if line.endswith("/sub")]
+        assert moved == [line for line in lines if ":memory:" in line], result.stderr

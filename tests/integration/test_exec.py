@@ -22,9 +22,11 @@ from tests.support import (
     Bundle,
     Runtime,
     cgroup_pids,
+    container_cgroups,
     create,
     detached,
     error_message,
+    make_sub_cgroup,
     processes_in,
     running,
     runtime_argv,
@@ -151,6 +153,44 @@ def test_exec_process_is_in_every_cgroup_hierarchy(
     assert pids
     for path, members in pids.items():
         assert {pid, container} <= members, path
+
+
+@pytest.mark.runc
+@pytest.mark.parametrize("flag", ["sub", "memory,pids:sub", "freezer:sub"])
+def test_exec_cgroup_joins_a_sub_cgroup_as_runc_does(
+    pyrunc: Runtime, runc: Runtime, make_bundle: Callable[[str], Bundle], flag: str
+) -> None:
+    outputs = []
+    for runtime in (pyrunc, runc):
+        running(runtime, make_bundle(runtime.name), CID)
+        for path in container_cgroups(CID):
+            make_sub_cgroup(path / "sub")
+        result = runtime("exec", "--cgroup", flag, CID, "cat", "/proc/self/cgroup")
+        runtime("delete", "--force", CID)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+
+    assert outputs[0] == outputs[1]
+    assert f"/{CID}/sub" in outputs[0]
+
+
+@pytest.mark.parametrize(
+    ("flag", "reason"),
+    [
+        ("missing", "no such file or directory"),
+        ("nosuch:sub", "nosuch:sub: no cgroup hierarchy has it"),
+        ("../escape", "../escape: must not contain '..'"),
+        ("memory:", "--cgroup 'memory:': the path is empty"),
+    ],
+)
+def test_exec_cgroup_refuses_what_it_cannot_join(
+    pyrunc: Runtime, container: int, flag: str, reason: str
+) -> None:
+    result = pyrunc("exec", "--cgroup", flag, CID, "true")
+
+    assert result.returncode != 0
+    assert reason in error_message(result.stderr)
+    assert all(members == {container} for members in cgroup_pids(CID).values())
 
 
 def test_exec_default_process_is_the_spec_process(

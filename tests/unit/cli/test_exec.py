@@ -112,3 +112,28 @@ def test_no_new_privs_and_cwd() -> None:
     )
     assert process["noNewPrivileges"] is True
     assert process["cwd"] == "/srv"
+
+
+@pytest.mark.parametrize(
+    ("values", "paths"),
+    [
+        ([], {}),
+        (["sub"], {"": "sub"}),
+        (["memory,pids:a/b"], {"memory": "a/b", "pids": "a/b"}),
+        (["memory:x:y", "rest"], {"memory": "x:y", "": "rest"}),
+    ],
+)
+def test_cgroup_values_map_controllers_to_paths(
+    values: list[str], paths: dict[str, str]
+) -> None:
+    assert exec_command.sub_cgroups(values) == paths
+
+
+@pytest.mark.parametrize(
+    "values", [["a", "b"], ["memory:a", "memory,pids:b"], ["memory:"], [""]]
+)
+def test_cgroup_values_that_contradict_or_are_empty_are_refused(
+    values: list[str],
+) -> None:
+    with pytest.raises(UsageError):
+        exec_command.sub_cgroups(values)
