@@ -19,14 +19,13 @@ from types import FrameType
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-# the mount table and cgroup helpers are shared with the benchmark
+# the mount table, cgroup, clean-up and namespace helpers are the benchmark's
 sys.path.insert(1, str(HERE.parent / "bench"))
 
+from benchlib import cleanup, namespace  # noqa: E402
 from conflib import (  # noqa: E402
     checks,
-    cleanup,
     config,
-    namespace,
     registry,
     report,
     runtimes,
@@ -90,7 +89,7 @@ def main() -> int:
     """Parse the arguments, enter a private mount namespace, run and report."""
     args = _arguments()
     requirements = _requirements(args.pattern)
-    namespace.enter(__file__)
+    namespace.enter(__file__, "conformance")
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _terminate)
     os.environ[config.LEAK_MARKER] = "leaked"
@@ -104,7 +103,7 @@ def main() -> int:
         )
         outcomes = suite.run_all(requirements, chosen, workspace)
     finally:
-        cleanup.clean(workspace, chosen)
+        cleanup.clean(workspace, chosen, "conformance")
         for line in cleanup.leftovers(workspace):
             print(f"conformance: left behind: {line}", file=sys.stderr)
 

@@ -1,7 +1,7 @@
-"""Remove everything a benchmark run made, and report what is left.
+"""Remove everything a benchmark or conformance run made, and report what is left.
 
 Order matters: containers are deleted through their runtime first, then
-any process still in the benchmark's cgroups is killed (only processes in
+any process still in the run's cgroups is killed (only processes in
 cgroups named after this run, so only ours), then the cgroups, mounts and
 the temporary directory go.
 """
@@ -15,23 +15,42 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from benchlib import cgroups, proc
 from benchlib.mounts import mounted_under
-from benchlib.runtimes import Runtime
-from benchlib.workspace import Workspace
 
 
-def delete_containers(runtimes: list[Runtime]) -> None:
+class Runtime(Protocol):
+    """What cleaning needs of a runtime: its name, state root and command line."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def root(self) -> Path: ...
+
+    def argv(self, *args: str) -> list[str]: ...
+
+
+class Workspace(Protocol):
+    """What cleaning needs of a run: its directory and its cgroups' name."""
+
+    dir: Path
+    cgroup_parent: str
+
+
+def delete_containers(runtimes: Sequence[Runtime], tool: str = "bench") -> None:
     """Force-delete every container left in each runtime's state root."""
     for runtime in runtimes:
         if not runtime.root.is_dir():
             continue
         left = [entry.name for entry in runtime.root.iterdir() if entry.is_dir()]
         if left:
-            print(f"bench: {runtime.name} left {len(left)} containers", file=sys.stderr)
+            count = len(left)
+            print(f"{tool}: {runtime.name} left {count} containers", file=sys.stderr)
         for container_id in sorted(left):
             proc.run(runtime.argv("delete", "--force", container_id), timeout=30)
 
@@ -127,22 +146,27 @@ def unmount_under(path: Path) -> None:
         subprocess.run(["umount", "--lazy", mountpoint], check=False)
 
 
-def _attempt(step: str, action: Callable[..., object], *args: object) -> None:
-    """Run one cleanup step; report its failure so the next step still runs."""
-    try:
-        action(*args)
-    except Exception as err:
-        print(f"bench: cleanup: {step}: {err}", file=sys.stderr)
+def clean(
+    workspace: Workspace, runtimes: Sequence[Runtime], tool: str = "bench"
+) -> None:
+    """Remove containers, processes, cgroups, mounts and files of this run.
 
+    A step that fails is reported on stderr, naming tool, and the next one
+    still runs.
+    """
 
-def clean(workspace: Workspace, runtimes: list[Runtime]) -> None:
-    """Remove containers, processes, cgroups, mounts and files of this run."""
-    _attempt("delete containers", delete_containers, runtimes)
-    _attempt("kill stragglers", kill_stragglers, workspace)
+    def attempt(step: str, action: Callable[..., object], *args: object) -> None:
+        try:
+            action(*args)
+        except Exception as err:
+            print(f"{tool}: cleanup: {step}: {err}", file=sys.stderr)
+
+    attempt("delete containers", delete_containers, runtimes, tool)
+    attempt("kill stragglers", kill_stragglers, workspace)
     parent_dirs = cgroups.dirs_named(workspace.cgroup_parent)
-    _attempt("remove cgroups", cgroups.remove, parent_dirs)
-    _attempt("unmount", unmount_under, workspace.dir)
-    _attempt("remove files", shutil.rmtree, workspace.dir)
+    attempt("remove cgroups", cgroups.remove, parent_dirs)
+    attempt("unmount", unmount_under, workspace.dir)
+    attempt("remove files", shutil.rmtree, workspace.dir)
 
 
 def leftovers(workspace: Workspace) -> list[str]:
