@@ -126,9 +126,24 @@ def watch(store: Store, container_id: str, manager: Manager, interval: float) ->
                 emit("oom", container_id)
         if time.monotonic() >= due:
             due += interval
-            if not os.path.exists(state_file):
+            stats = _stats(manager)
+            if stats is None or not os.path.exists(state_file):
                 return
-            emit("stats", container_id, manager.stats())
+            emit("stats", container_id, stats)
+
+
+def _stats(manager: Manager) -> dict[str, Any] | None:
+    """Return the container's statistics, or None once its cgroup is gone.
+
+    A delete that runs meanwhile removes the cgroup before the state, so a
+    failed read with no cgroup left means the container is being deleted.
+    """
+    try:
+        return manager.stats()
+    except (OSError, PyruncError):
+        if any(os.path.isdir(path) for path in manager.paths.values()):
+            raise
+        return None
 
 
 def _notifier(manager: Manager) -> Any:
