@@ -130,20 +130,24 @@ def test_memory_limit_oom_kills_and_events_report_it(
     assert create(pyrunc, bundle, "oom").returncode == 0
     assert memory_limit("oom") == 8 * MiB
     events = subprocess.Popen(
-        runtime_argv(pyrunc, "events", "--interval", "30s", "oom"),
+        runtime_argv(pyrunc, "events", "--interval", "1s", "oom"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     events_process.append(events)
+    assert events.stdout is not None
     assert pyrunc("start", "oom").returncode == 0
-    time.sleep(0.3)  # events has registered with the kernel
+    # events watches for OOM before its first statistics line
+    assert json.loads(events.stdout.readline())["type"] == "stats"
     (bundle.rootfs / "go").touch()
 
     assert wait_number(bundle.rootfs / "dd-status") == 137  # dd died of SIGKILL
-    assert events.stdout is not None
-    line = events.stdout.readline()
-    assert json.loads(line) == {"type": "oom", "id": "oom"}
+    lines: list[dict[str, Any]] = []
+    while len(lines) < 30 and not (lines and lines[-1]["type"] == "oom"):
+        lines.append(json.loads(events.stdout.readline()))
+    assert lines[-1] == {"type": "oom", "id": "oom"}
+    assert {line["type"] for line in lines[:-1]} <= {"stats"}
 
 
 @pytest.mark.runc
