@@ -150,16 +150,14 @@ def test_memory_limit_oom_kills_and_events_report_it(
     assert {line["type"] for line in lines[:-1]} <= {"stats"}
 
 
-@pytest.mark.runc
-def test_busybox_runs_with_4mib_of_memory(
-    pyrunc: Runtime, runc: Runtime, make_bundle: Any
-) -> None:
-    for runtime in (runc, pyrunc):
-        bundle = make_bundle(runtime.name)
-        resources(bundle)["memory"] = {"limit": 4 * MiB}
-        bundle.set_args("echo", "hello")
-        result = runtime.run(bundle, f"small-{runtime.name}")
-        assert (result.returncode, result.stdout) == (0, "hello\n"), result.stderr
+def test_busybox_runs_with_4mib_of_memory(pyrunc: Runtime, bundle: Bundle) -> None:
+    # runc is left out: its own init is at times OOM-killed at this limit
+    resources(bundle)["memory"] = {"limit": 4 * MiB}
+    bundle.set_args("echo", "hello")
+
+    result = pyrunc.run(bundle, "small")
+
+    assert (result.returncode, result.stdout) == (0, "hello\n"), result.stderr
 
 
 # pids
