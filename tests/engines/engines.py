@@ -224,7 +224,11 @@ class Containerd:
             self.ctr("containers", "delete", container_id)
 
     def stop(self) -> None:
-        """Stop the daemon and its shims; unmount and remove what it made."""
+        """Stop the daemon and its shims; unmount what is left mounted.
+
+        The files stay in the test's temporary directory, which pytest
+        removes with its old runs.
+        """
         if self.process is not None and self.process.poll() is None:
             self.remove_everything()
             self.process.send_signal(signal.SIGTERM)
@@ -310,7 +314,7 @@ class Podman:
         }
 
     def reset(self) -> None:
-        """Remove every container and image, unmount the storage, remove the files."""
+        """Remove every container and image, and unmount the storage."""
         self("rm", "--all", "--force", "--time", "0")
         self("system", "reset", "--force")
         unmount_under(self.workdir)
