@@ -207,9 +207,11 @@ class OomNotifier:
 
     def read(self) -> int:
         """Return the OOM kills since the last read; -1 once the cgroup is gone."""
-        if not os.path.exists(self.path):
+        try:
+            kills = self._count()
+        except OSError:
+            # the file of a removed cgroup no longer reads (ENODEV)
             return -1
-        kills = self._count()
         new, self.kills = kills - self.kills, kills
         return new
 
