@@ -19,7 +19,7 @@ from tests.engines.engines import (
     Podman,
     RecordedRuntime,
     build_image,
-    podman_cgroup_parent,
+    podman_cgroup_root,
     remove_cgroup_tree,
 )
 from tests.support import pyrunc_command
@@ -68,8 +68,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
         yield instance
     finally:
         instance.reset()
-        for name in runtimes:
-            remove_cgroup_tree(podman_cgroup_parent(name))
+        remove_cgroup_tree(podman_cgroup_root())
 
 
 @pytest.fixture(scope="session")

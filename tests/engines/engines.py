@@ -320,17 +320,23 @@ class Podman:
         unmount_under(self.workdir)
 
 
-def podman_cgroup_parent(runtime_name: str) -> str:
-    """Return the absolute cgroup parent for podman's containers run by runtime_name.
+def podman_cgroup_root() -> str:
+    """Return the absolute cgroup under which podman's containers of this run live.
 
     podman's cgroupfs manager takes a single absolute path for every
     hierarchy, so a hybrid host's per-controller placements of the test
-    process cannot all be honoured: the v2 (or first listed) placement is.
+    process cannot all be honoured: the v2 (or first listed) placement is,
+    and the tree is removed from every hierarchy at the end.
     """
     lines = Path("/proc/self/cgroup").read_text().splitlines()
     unified = [line for line in lines if line.startswith("0::")]
     own = (unified or lines)[0].split(":", 2)[2]
-    return f"{own.rstrip('/')}/{CGROUP_PARENT}/podman-{runtime_name}"
+    return f"{own.rstrip('/')}/{CGROUP_PARENT}-podman"
+
+
+def podman_cgroup_parent(runtime_name: str) -> str:
+    """Return the cgroup parent for podman's containers run by runtime_name."""
+    return f"{podman_cgroup_root()}/{runtime_name}"
 
 
 def remove_cgroup_tree(absolute: str) -> list[str]:

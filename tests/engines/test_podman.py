@@ -23,6 +23,7 @@ from tests.engines.engines import (
     RecordedRuntime,
     command_of,
     podman_cgroup_parent,
+    podman_cgroup_root,
     processes_naming,
     remove_cgroup_tree,
     runtime_state,
@@ -295,5 +296,4 @@ def test_reset_leaves_nothing_behind(podman: Podman) -> None:
 
     assert processes_naming(str(podman.workdir)) == []
     assert mounts_under(podman.workdir) == []
-    for runtime in podman.runtimes:
-        assert remove_cgroup_tree(podman_cgroup_parent(runtime.name)) == []
+    assert remove_cgroup_tree(podman_cgroup_root()) == []
