@@ -801,7 +801,7 @@ static void exit_on_signal(int sig)
 /* Set the action of every signal whose default is to end the process. */
 static void on_ending_signals(void (*handler)(int))
 {
-    static const int sparing[] = {SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGURG,
+    static const int sparing[] = {SIGKILL,  SIGSTOP, SIGCHLD, SIGCONT, SIGURG,
                                   SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU};
     struct sigaction action = {.sa_handler = handler};
     int sig;

@@ -10,47 +10,47 @@
  */
 
 enum pyrunc_op {
-    PYRUNC_OP_SYNC = 1,         /* num[0]: code; wait for the parent's reply */
-    PYRUNC_OP_SETNS,            /* fd: namespace file; num[0]: its type */
-    PYRUNC_OP_UNSHARE,          /* flags: CLONE_NEW* */
-    PYRUNC_OP_FORK,             /* fork; the parent half exits at once */
-    PYRUNC_OP_REPORT_PID,       /* tell the parent who we are (SCM_CREDENTIALS) */
-    PYRUNC_OP_MOUNT,            /* mount(source, target, fstype, flags, data) */
-    PYRUNC_OP_MOUNT_IN_ROOT,    /* mount onto root/target, created safely */
-    PYRUNC_OP_MKDIR_IN_ROOT,    /* root/target and its parents, as missing */
-    PYRUNC_OP_SETATTR_IN_ROOT,  /* mount_setattr, recursive: num: attr_set, attr_clr */
-    PYRUNC_OP_MKNOD_IN_ROOT,    /* num: mode, device, uid, gid */
-    PYRUNC_OP_SYMLINK_IN_ROOT,  /* target: the link; source: what it points to */
-    PYRUNC_OP_PIVOT_ROOT,       /* root: the new root */
-    PYRUNC_OP_MOVE_ROOT,        /* root: moved over / and chrooted into */
-    PYRUNC_OP_MASK,             /* target: hidden behind /dev/null or a tmpfs */
-    PYRUNC_OP_READONLY,         /* target: bind mounted read-only onto itself */
-    PYRUNC_OP_REMOUNT,          /* target remounted with flags, keeping its locks */
-    PYRUNC_OP_SETHOSTNAME,      /* data */
-    PYRUNC_OP_SETDOMAINNAME,    /* data */
-    PYRUNC_OP_WRITE_FILE,       /* write data to the existing file target */
-    PYRUNC_OP_SETRLIMIT,        /* num: resource, soft, hard */
-    PYRUNC_OP_SETGROUPS,        /* list: group ids */
-    PYRUNC_OP_SETRESGID,        /* num[0] */
-    PYRUNC_OP_SETRESUID,        /* num[0] */
-    PYRUNC_OP_CHDIR,            /* target; must stay inside the root */
-    PYRUNC_OP_UMASK,            /* num[0] */
-    PYRUNC_OP_PRCTL,            /* num: option, arg2, arg3 */
-    PYRUNC_OP_DROP_BOUNDING,    /* list[0]: capabilities to keep; num[0]: last cap */
-    PYRUNC_OP_SET_CAPS,         /* list: effective, permitted, inheritable, ambient */
-    PYRUNC_OP_SECCOMP,          /* data: BPF of num[0] instructions; flags: filter flags;
-                                 * with a listener: fd: the agent's socket, num[1]: a pipe
-                                 * holding the message sent with the notify fd */
-    PYRUNC_OP_CONSOLE,          /* fd: console socket; num: rows, columns; target: console */
-    PYRUNC_OP_JOIN_KEYRING,     /* data: the name of a new session keyring */
+    PYRUNC_OP_SYNC = 1,        /* num[0]: code; wait for the parent's reply */
+    PYRUNC_OP_SETNS,           /* fd: namespace file; num[0]: its type */
+    PYRUNC_OP_UNSHARE,         /* flags: CLONE_NEW* */
+    PYRUNC_OP_FORK,            /* fork; the parent half exits at once */
+    PYRUNC_OP_REPORT_PID,      /* tell the parent who we are (SCM_CREDENTIALS) */
+    PYRUNC_OP_MOUNT,           /* mount(source, target, fstype, flags, data) */
+    PYRUNC_OP_MOUNT_IN_ROOT,   /* mount onto root/target, created safely */
+    PYRUNC_OP_MKDIR_IN_ROOT,   /* root/target and its parents, as missing */
+    PYRUNC_OP_SETATTR_IN_ROOT, /* mount_setattr, recursive: num: attr_set, attr_clr */
+    PYRUNC_OP_MKNOD_IN_ROOT,   /* num: mode, device, uid, gid */
+    PYRUNC_OP_SYMLINK_IN_ROOT, /* target: the link; source: what it points to */
+    PYRUNC_OP_PIVOT_ROOT,      /* root: the new root */
+    PYRUNC_OP_MOVE_ROOT,       /* root: moved over / and chrooted into */
+    PYRUNC_OP_MASK,            /* target: hidden behind /dev/null or a tmpfs */
+    PYRUNC_OP_READONLY,        /* target: bind mounted read-only onto itself */
+    PYRUNC_OP_REMOUNT,         /* target remounted with flags, keeping its locks */
+    PYRUNC_OP_SETHOSTNAME,     /* data */
+    PYRUNC_OP_SETDOMAINNAME,   /* data */
+    PYRUNC_OP_WRITE_FILE,      /* write data to the existing file target */
+    PYRUNC_OP_SETRLIMIT,       /* num: resource, soft, hard */
+    PYRUNC_OP_SETGROUPS,       /* list: group ids */
+    PYRUNC_OP_SETRESGID,       /* num[0] */
+    PYRUNC_OP_SETRESUID,       /* num[0] */
+    PYRUNC_OP_CHDIR,           /* target; must stay inside the root */
+    PYRUNC_OP_UMASK,           /* num[0] */
+    PYRUNC_OP_PRCTL,           /* num: option, arg2, arg3 */
+    PYRUNC_OP_DROP_BOUNDING,   /* list[0]: capabilities to keep; num[0]: last cap */
+    PYRUNC_OP_SET_CAPS,        /* list: effective, permitted, inheritable, ambient */
+    PYRUNC_OP_SECCOMP,         /* data: BPF of num[0] instructions; flags: filter flags;
+                                * with a listener: fd: the agent's socket, num[1]: a pipe
+                                * holding the message sent with the notify fd */
+    PYRUNC_OP_CONSOLE,         /* fd: console socket; num: rows, columns; target: console */
+    PYRUNC_OP_JOIN_KEYRING,    /* data: the name of a new session keyring */
     PYRUNC_OP_SETSID,
-    PYRUNC_OP_DUP2,             /* fd onto num[0] */
-    PYRUNC_OP_CLOSE_FDS,        /* close fds from num[0] up, but those in list */
+    PYRUNC_OP_DUP2,      /* fd onto num[0] */
+    PYRUNC_OP_CLOSE_FDS, /* close fds from num[0] up, but those in list */
     PYRUNC_OP_RESET_SIGNALS,
-    PYRUNC_OP_READY,            /* tell the parent set-up is done; close the socket */
-    PYRUNC_OP_WAIT_START,       /* fd: read one byte, the go-ahead of `start` */
-    PYRUNC_OP_FIND_EXEC,        /* target: argv[0]; data: $PATH of the process */
-    PYRUNC_OP_EXEC,             /* argv, envp; executes what FIND_EXEC found */
+    PYRUNC_OP_READY,      /* tell the parent set-up is done; close the socket */
+    PYRUNC_OP_WAIT_START, /* fd: read one byte, the go-ahead of `start` */
+    PYRUNC_OP_FIND_EXEC,  /* target: argv[0]; data: $PATH of the process */
+    PYRUNC_OP_EXEC,       /* argv, envp; executes what FIND_EXEC found */
 };
 
 /* What each step reads; unused fields are zero or NULL. */
@@ -71,9 +71,9 @@ struct pyrunc_step {
 };
 
 enum pyrunc_msg_kind {
-    PYRUNC_MSG_SYNC = 1,   /* value: the code of a SYNC step */
-    PYRUNC_MSG_PID = 2,    /* the sender's pid comes as its credentials */
-    PYRUNC_MSG_ERROR = 3,  /* step, err */
+    PYRUNC_MSG_SYNC = 1,  /* value: the code of a SYNC step */
+    PYRUNC_MSG_PID = 2,   /* the sender's pid comes as its credentials */
+    PYRUNC_MSG_ERROR = 3, /* step, err */
     PYRUNC_MSG_READY = 4,
 };
 

@@ -36,8 +36,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct pyrunc_seccomp_rule *rule,
         cmp[i].datum_a = args[i].value;
         cmp[i].datum_b = args[i].value_two;
     }
-    return seccomp_rule_add_array(ctx, rule->action, rule->syscall, (unsigned int)rule->nargs,
-                                  cmp);
+    return seccomp_rule_add_array(ctx, rule->action, rule->syscall, (unsigned int)rule->nargs, cmp);
 }
 
 int pyrunc_seccomp_compile(unsigned int default_action, const unsigned int *arches, int narches,

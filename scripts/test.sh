@@ -6,8 +6,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 # The cgroup v2 tests boot Debian's kernel with cgroup v2 alone under QEMU
 # (virtme-ng, from the [test] extra, drives it); the engine tests run real
-# containerd and podman (with conmon, and skopeo to move images between them).
-test_packages=(qemu-system-x86 linux-image-amd64 containerd podman conmon skopeo)
+# containerd and podman (with conmon, and skopeo to move images between them);
+# clang-format checks the layout of the C in csrc/.
+test_packages=(qemu-system-x86 linux-image-amd64 containerd podman conmon skopeo clang-format)
 missing=()
 for pkg in "${test_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
