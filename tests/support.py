@@ -171,12 +171,25 @@ def cgroup_parent_dirs() -> list[Path]:
 def remove_test_cgroups() -> None:
     """Remove the test run's (empty) cgroup parents, deepest first."""
     for parent in cgroup_parent_dirs():
-        for path in sorted(parent.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if path.is_dir():
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-        with contextlib.suppress(OSError):
-            parent.rmdir()
+        remove_empty_cgroups(parent)
+
+
+def remove_empty_cgroups(top: Path) -> bool:
+    """Remove the cgroup top and those below it that are empty, deepest first.
+
+    Returns whether top is gone.
+    """
+    for path in sorted(top.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+    try:
+        top.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
 
 
 def mounts_under(path: Path) -> list[str]:

@@ -22,8 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pyrunc.cgroups import hierarchies
 from pyrunc.errors import UsageError
-from tests.support import CGROUP_PARENT, make_rootfs, mounts_under
+from tests.support import (
+    CGROUP_PARENT,
+    make_rootfs,
+    mounts_under,
+    remove_empty_cgroups,
+)
 
 IMAGE = "localhost/pyrunc-tests/busybox:latest"
 
@@ -54,7 +60,7 @@ class RecordedRuntime:
         self.binary.write_text(
             "#!/bin/sh\n"
             f"{keep}"
-            f"record=$(mktemp {self.calls_dir}/call.XXXXXXXX)\n"
+            f"record={self.calls_dir}/call.$(date +%s%N).$$\n"
             'printf \'%s\\0\' "$@" > "$record"\n'
             f'{shlex.join(command)} "$@"\n'
             "status=$?\n"
@@ -342,29 +348,11 @@ def podman_cgroup_parent(runtime_name: str) -> str:
 def remove_cgroup_tree(absolute: str) -> list[str]:
     """Remove the cgroup at absolute in every hierarchy; return what stays."""
     stays = []
-    for base in cgroup_mounts():
-        top = base / absolute.lstrip("/")
-        if not top.is_dir():
-            continue
-        for path in sorted(top.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if path.is_dir():
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-        try:
-            top.rmdir()
-        except OSError:
+    for hierarchy in hierarchies():
+        top = Path(hierarchy.mountpoint) / absolute.lstrip("/")
+        if top.is_dir() and not remove_empty_cgroups(top):
             stays.append(str(top))
     return stays
-
-
-def cgroup_mounts() -> list[Path]:
-    """Return the mount points of every cgroup hierarchy, v1 and v2."""
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        before, _, after = line.partition(" - ")
-        if after.split()[0] in ("cgroup", "cgroup2"):
-            found.append(Path(before.split()[4]))
-    return found
 
 
 def build_image(podman: Podman, archive: Path) -> None:
