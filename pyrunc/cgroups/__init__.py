@@ -141,7 +141,8 @@ class Manager:
                 failed.
         """
         below = below or {}
-        self._check_below(below)
+        if below:  # only exec --cgroup names cgroups below; create never does
+            self._check_below(below)
         for name, path in self.paths.items():
             sub = next((below[c] for c in name.split(",") if c in below), None)
             sub = below.get("", "") if sub is None else sub
